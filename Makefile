@@ -1,0 +1,39 @@
+# writebackd — see README.md. Every target installs what it needs (Debian 12, as root).
+SWIFT   ?= swift
+PREFIX  ?= /usr/local
+DESTDIR ?=
+
+.PHONY: all deps build release test demo demo-ad bench install clean
+
+all: build
+
+deps:
+	@scripts/install-deps.sh
+
+build: deps
+	$(SWIFT) build
+
+release: deps
+	$(SWIFT) build -c release
+
+## The whole test suite against real slapd, Samba AD DC, msmtp (what .ci/run calls).
+test: deps
+	scripts/run-tests.sh
+
+## A throwaway OpenLDAP, the daemon, a real reset and unlock end to end.
+demo: deps
+	scripts/demo.sh
+
+## The same against a throwaway Samba AD DC.
+demo-ad: deps
+	scripts/demo.sh --active-directory
+
+## Benchmarks: figures and ratios against a baseline measured in the same run.
+bench: deps
+	scripts/bench.sh
+
+install: release
+	scripts/install.sh "$(DESTDIR)" "$(PREFIX)"
+
+clean:
+	rm -rf .build

@@ -1,0 +1,144 @@
+import Foundation
+
+/// The daemon's whole configuration, validated. `WritebackConfig` builds it from TOML; tests
+/// build it directly. Defaults are the documented ones (config/writebackd.toml).
+public struct Configuration: Sendable, Hashable {
+    public var directory: DirectoryConfig
+    public var queue: QueueConfig
+    public var keys: KeysConfig
+    public var policy: PolicyConfig
+    public var licenses: LicensesConfig
+    public var outbox: OutboxConfig
+    public var control: ControlConfig
+    public var state: StateConfig
+    /// The file this came from, for messages.
+    public var sourcePath: String?
+
+    public init(directory: DirectoryConfig, queue: QueueConfig, keys: KeysConfig, policy: PolicyConfig = .init(),
+                licenses: LicensesConfig = .init(), outbox: OutboxConfig, control: ControlConfig = .init(),
+                state: StateConfig, sourcePath: String? = nil) {
+        self.directory = directory; self.queue = queue; self.keys = keys; self.policy = policy
+        self.licenses = licenses; self.outbox = outbox; self.control = control; self.state = state
+        self.sourcePath = sourcePath
+    }
+}
+
+public enum DirectoryFlavor: String, Sendable, Hashable, CaseIterable { case activeDirectory = "active-directory", openldap }
+public enum BindMethod: String, Sendable, Hashable, CaseIterable { case simple, external, gssapi }
+
+/// `[directory]`
+public struct DirectoryConfig: Sendable, Hashable {
+    public var flavor: DirectoryFlavor
+    /// Tried in order; the first that answers is used, the others are fail-over.
+    public var uris: [String]
+    public var startTLS: Bool = false
+    public var caFile: String? = nil
+    public var baseDN: String
+    /// AD default `(&(objectClass=user)(objectCategory=person))`, OpenLDAP `(objectClass=inetOrgPerson)`.
+    public var userFilter: String
+    /// AD default sAMAccountName, userPrincipalName, mail; OpenLDAP uid, mail.
+    public var identityAttributes: [String]
+    public var bindMethod: BindMethod = .simple
+    public var bindDN: String? = nil
+    public var bindPasswordFile: String? = nil
+    public var keytab: String? = nil
+    public var connections: Int = 4
+    public var timeoutSeconds: Double = 10
+    public var alternateMailAttribute: String? = nil
+    public var allowPlainLoopback: Bool = false
+    /// An ordinary user entry `writebackctl doctor` may read (and no-op modify) to prove the
+    /// service account's rights; nil: doctor checks rights on the first user it finds.
+    public var doctorTestUser: String? = nil
+
+    public init(flavor: DirectoryFlavor, uris: [String], baseDN: String, userFilter: String? = nil, identityAttributes: [String]? = nil) {
+        self.flavor = flavor; self.uris = uris; self.baseDN = baseDN
+        self.userFilter = userFilter ?? (flavor == .activeDirectory ? "(&(objectClass=user)(objectCategory=person))" : "(objectClass=inetOrgPerson)")
+        self.identityAttributes = identityAttributes ?? (flavor == .activeDirectory ? ["sAMAccountName", "userPrincipalName", "mail"] : ["uid", "mail"])
+    }
+}
+
+public enum QueueBackend: String, Sendable, Hashable, CaseIterable { case sqlite, postgres }
+
+/// `[queue]`
+public struct QueueConfig: Sendable, Hashable {
+    public var backend: QueueBackend = .sqlite
+    public var path: String? = "/var/lib/writebackd/queue.sqlite"
+    public var url: String? = nil
+    public var pollIntervalMs: Int = 500
+    public var leaseSeconds: Int = 60
+    public var maxAttempts: Int = 5
+    /// Terminal rows older than this are deleted (replay ids live on in the state store).
+    public var retentionDays: Int = 30
+    public init(path: String? = nil) { if let path { self.path = path } }
+}
+
+/// `[keys]`
+public struct KeysConfig: Sendable, Hashable {
+    public var producerPublicKeys: [String]
+    public var sealingPrivateKey: String
+    public var sealingPublicKey: String
+    public init(producerPublicKeys: [String], sealingPrivateKey: String, sealingPublicKey: String) {
+        self.producerPublicKeys = producerPublicKeys; self.sealingPrivateKey = sealingPrivateKey; self.sealingPublicKey = sealingPublicKey
+    }
+}
+
+public enum SSPRScope: String, Sendable, Hashable, CaseIterable { case all, selected, none }
+
+/// `[policy]`
+public struct PolicyConfig: Sendable, Hashable {
+    public var ssprScope: SSPRScope = .all
+    public var ssprGroups: [String] = []
+    public var methodsRequired: Int = 1
+    public var allowedMethods: [String] = ["email", "mobile_phone", "office_phone", "authenticator_app", "authenticator_code", "security_questions"]
+    public var reconfirmDays: Int = 180
+    public var allowUnlockWithoutReset: Bool = true
+    public var protectedGroups: [String] = []
+    public var minLength: Int = 8
+    public var maxLength: Int = 256
+    public var complexity: Bool = true
+    public var historyCount: Int = 24
+    public var minAgeHours: Double = 0
+    public var bannedPasswordsFile: String = ""
+    public var breachedSHA1File: String = ""
+    public var throttlePerHour: Int = 5
+    public init() {}
+}
+
+/// `[licenses]`
+public struct LicensesConfig: Sendable, Hashable {
+    public var enforce: Bool = true
+    public var eligible: [String] = ["AAD_PREMIUM", "AAD_PREMIUM_P2", "EMS", "EMSPREMIUM", "SPE_E3", "SPE_E5", "SPB"]
+    public init() {}
+}
+
+/// `[outbox]`
+public struct OutboxConfig: Sendable, Hashable {
+    public var dir: String
+    public var from: String = "IT Service Desk <noreply@example.org>"
+    public var organization: String = "Example Org"
+    public var adminNotify: [String] = []
+    /// e.g. "/usr/sbin/sendmail -t -i"; empty: outbox only.
+    public var sendmail: String = ""
+    /// A directory of templates that override the built-in ones; empty: built-in only.
+    public var templatesDir: String = ""
+    public init(dir: String) { self.dir = dir }
+}
+
+/// `[control]`
+public struct ControlConfig: Sendable, Hashable {
+    public var socket: String = "/run/writebackd/control.sock"
+    /// Members may read; "" makes the socket owner-only (0600).
+    public var group: String = "writebackd"
+    /// Members may pause, resume, reload; "" means root only.
+    public var adminGroup: String = ""
+    /// Optional Prometheus endpoint on a loopback address, e.g. "127.0.0.1:9469"; "" disables.
+    public var metricsListen: String = ""
+    public init() {}
+}
+
+/// `[state]`
+public struct StateConfig: Sendable, Hashable {
+    public var path: String? = "/var/lib/writebackd/state.sqlite"
+    public var url: String? = nil
+    public init(path: String? = nil) { if let path { self.path = path } }
+}

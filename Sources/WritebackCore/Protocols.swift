@@ -1,0 +1,164 @@
+import Foundation
+
+/// What the daemon writes, as one value: the engine decides, the directory applies.
+public struct PasswordWrite: Sendable {
+    public var kind: RequestKind
+    public var newPassword: Secret?
+    /// For `.change`: the user's current password, checked by the directory.
+    public var oldPassword: Secret?
+    /// Unlock as part of this write (a reset with `unlock: true`, or an unlock request).
+    public var unlock: Bool
+    /// Set must-change-at-next-logon (AD pwdLastSet=0, OpenLDAP pwdReset=TRUE); when false a
+    /// reset clears it (AD pwdLastSet=-1, OpenLDAP no pwdReset).
+    public var mustChange: Bool
+
+    public init(kind: RequestKind, newPassword: Secret?, oldPassword: Secret?, unlock: Bool, mustChange: Bool) {
+        self.kind = kind; self.newPassword = newPassword; self.oldPassword = oldPassword
+        self.unlock = unlock; self.mustChange = mustChange
+    }
+}
+
+/// Health of one configured directory endpoint, for `status` and metrics.
+public struct EndpointHealth: Sendable, Hashable, Codable {
+    public var uri: String
+    public var up: Bool
+    public var lastError: String?
+    public init(uri: String, up: Bool, lastError: String?) { self.uri = uri; self.up = up; self.lastError = lastError }
+}
+
+/// Whether a write whose outcome was unknown (timeout, crash between write and record) happened.
+public enum ReadbackVerdict: Sendable, Hashable {
+    case applied
+    case notApplied
+}
+
+/// The directory as the engine sees it: Active Directory and OpenLDAP implement it over
+/// libldap; nothing here exposes LDAP types. All methods may block for up to
+/// `timeout_seconds` on a dedicated connection thread, never on the cooperative pool.
+public protocol PasswordDirectory: Sendable {
+    /// Finds the one entry whose identity attributes equal `identity` (escaped per RFC 4515)
+    /// and reads its facts. `groupsOfInterest` are the group DNs whose (nested) membership
+    /// the caller needs; the result's `memberOf` holds those the user belongs to.
+    /// Throws `.notFound`, `.ambiguous`, or a transport error.
+    func findUser(identity: String, groupsOfInterest: [String]) async throws(DirectoryError) -> DirectoryUser
+
+    /// Applies `write` to `user`. Throws `DirectoryError` for every refusal.
+    func apply(_ write: PasswordWrite, to user: DirectoryUser) async throws(DirectoryError)
+
+    /// After a write with an unknown outcome: reads the entry back and decides.
+    /// `intentStamp` is `user.passwordStamp` as recorded before the write;
+    /// `newPassword` lets OpenLDAP compare the stored hash exactly.
+    func readBack(user: DirectoryUser, intentStamp: String?, newPassword: Secret?) async throws(DirectoryError) -> ReadbackVerdict
+
+    /// Current health of each configured URI.
+    func health() async -> [EndpointHealth]
+}
+
+/// A queue row as claimed by the daemon. `payload` and `signature` are untrusted until the
+/// codec verifies them.
+public struct ClaimedRequest: Sendable {
+    public var id: String
+    public var payload: Data
+    public var signature: String
+    /// Attempts that reached a directory and failed transiently so far.
+    public var attempts: Int
+    public var createdAt: Date
+    /// Set when a previous claim recorded that it was about to write: the write may have
+    /// happened. Holds `DirectoryUser.passwordStamp` as it was before that write ("" if none).
+    public var intentStamp: String?
+    public var intentRecorded: Bool
+
+    public init(id: String, payload: Data, signature: String, attempts: Int, createdAt: Date, intentStamp: String?, intentRecorded: Bool) {
+        self.id = id; self.payload = payload; self.signature = signature; self.attempts = attempts
+        self.createdAt = createdAt; self.intentStamp = intentStamp; self.intentRecorded = intentRecorded
+    }
+}
+
+/// A request as the control socket and `result` show it: no payload, no secret.
+public struct RequestSummary: Sendable, Hashable, Codable {
+    public var id: String
+    public var state: RequestState
+    public var outcome: String?
+    public var detail: String?
+    public var attempts: Int
+    public var createdAt: Date
+    public var completedAt: Date?
+
+    public init(id: String, state: RequestState, outcome: String?, detail: String?, attempts: Int, createdAt: Date, completedAt: Date?) {
+        self.id = id; self.state = state; self.outcome = outcome; self.detail = detail
+        self.attempts = attempts; self.createdAt = createdAt; self.completedAt = completedAt
+    }
+}
+
+/// The durable queue (`reset_requests`). SQLite now, PostgreSQL later: no storage type leaks.
+public protocol RequestQueueStore: Sendable {
+    /// Claims up to `limit` pending rows (or rows whose lease expired) for `owner`, leasing
+    /// them for `lease`. Rows whose `not_before` is in the future are skipped.
+    func claim(limit: Int, owner: String, lease: Duration, now: Date) async throws -> [ClaimedRequest]
+    /// Durably records, before the directory write, that the write is about to happen.
+    func recordIntent(id: String, owner: String, stamp: String?) async throws
+    /// Makes the request terminal with `outcome`: redacts the sealed fields of `payload`,
+    /// clears `signature`, sets `completed_at`, in one transaction.
+    func complete(id: String, owner: String, outcome: Outcome, now: Date) async throws
+    /// Gives the row back: `pending` again, not before `notBefore`. `countAttempt` says whether
+    /// this was an attempt that reached a directory. `lastError` is shown in `requests`.
+    func release(id: String, owner: String, notBefore: Date, countAttempt: Bool, lastError: String?) async throws
+    /// Releases every row `owner` still holds (shutdown).
+    func releaseAll(owner: String) async throws
+    func summary(id: String) async throws -> RequestSummary?
+    func list(state: RequestState?, limit: Int) async throws -> [RequestSummary]
+    func counts() async throws -> [RequestState: Int]
+    /// Age of the oldest pending row.
+    func oldestPending(now: Date) async throws -> TimeInterval?
+}
+
+/// Salted slow hashes of the passwords the daemon set for one user (DESIGN.md: one salt per
+/// user, so a check costs one derivation).
+public struct PasswordHistoryRecord: Sendable, Hashable {
+    public var salt: Data
+    /// Newest first.
+    public var hashes: [Data]
+    public init(salt: Data, hashes: [Data]) { self.salt = salt; self.hashes = hashes }
+}
+
+/// The daemon's own durable state, never readable by the portal: ids seen (replay), throttle
+/// counters, password history.
+public protocol StateStore: Sendable {
+    func hasSeen(id: String) async throws -> Bool
+    func markSeen(id: String, until expiresAt: Date) async throws
+    func successCount(userDN: String, since: Date) async throws -> Int
+    func recordSuccess(userDN: String, at: Date) async throws
+    func history(userDN: String) async throws -> PasswordHistoryRecord?
+    /// Stores `hash` (derived with `salt`) as the newest entry and keeps at most `keep`.
+    func appendHistory(userDN: String, salt: Data, hash: Data, keep: Int) async throws
+    /// Drops replay ids whose expiry has passed.
+    func prune(now: Date) async throws
+}
+
+/// One confirmation to send after a request succeeded. Never holds a password.
+public struct Confirmation: Sendable, Hashable {
+    public var requestId: String
+    public var kind: RequestKind
+    /// A reset that also unlocked.
+    public var unlocked: Bool
+    public var mustChange: Bool
+    public var initiator: Initiator
+    public var accountName: String
+    public var displayName: String?
+    public var mail: [String]
+    public var alternateMail: [String]
+    public var locale: String?
+    public var at: Date
+
+    public init(requestId: String, kind: RequestKind, unlocked: Bool, mustChange: Bool, initiator: Initiator, accountName: String, displayName: String?, mail: [String], alternateMail: [String], locale: String?, at: Date) {
+        self.requestId = requestId; self.kind = kind; self.unlocked = unlocked; self.mustChange = mustChange
+        self.initiator = initiator; self.accountName = accountName; self.displayName = displayName
+        self.mail = mail; self.alternateMail = alternateMail; self.locale = locale; self.at = at
+    }
+}
+
+/// Writes confirmations to the outbox. Must be idempotent per `requestId`: a request never
+/// produces its messages twice, also when called again after a crash.
+public protocol ConfirmationNotifier: Sendable {
+    func confirm(_ confirmation: Confirmation) async throws
+}
