@@ -43,7 +43,7 @@ let package = Package(
         ]),
         // The durable queue and the daemon's state store on SQLite (GRDB).
         .target(name: "RequestQueue", dependencies: [
-            "WritebackCore",
+            "WritebackCore", "RequestCodec",
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "_CryptoExtras", package: "swift-crypto"),
@@ -74,6 +74,9 @@ let package = Package(
             .product(name: "Metrics", package: "swift-metrics"),
             .product(name: "Prometheus", package: "swift-prometheus"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
         ]),
         .executableTarget(name: "writebackd", dependencies: [
             "WritebackDaemon",

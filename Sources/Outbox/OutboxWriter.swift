@@ -1,0 +1,144 @@
+import Foundation
+import Logging
+import WritebackCore
+
+/// Writes the confirmation e-mails of succeeded requests into the outbox (DESIGN.md "Outbox"):
+/// the user's message to `mail` + alternate mail, and for an administrator's reset a second one
+/// to `admin_notify`. Never a password: a `Confirmation` holds none.
+///
+/// Exactly once per request id. A request's messages have fixed numbers (1 user, 2 admin);
+/// a number is done when `outbox.jsonl` has its line. Each message is published atomically
+/// first and its line appended after, so a crash between the two leaves a message without a
+/// line: the next call finds the file (in `new/`, `sent/` or `failed/`), appends the missing
+/// line and writes only what is still missing. The set of recorded numbers is read from the
+/// journal once, then kept in memory.
+///
+/// An actor on its own dispatch queue: the fsyncs block that thread, never the cooperative
+/// pool, and calls for the same request are serialised.
+public actor OutboxWriter: ConfirmationNotifier {
+    private nonisolated let executor = QueueExecutor(label: "writebackd.outbox.writer")
+    public nonisolated var unownedExecutor: UnownedSerialExecutor { executor.asUnownedSerialExecutor() }
+
+    private let config: OutboxConfig
+    private let logger: Logger
+    private let directory: OutboxDirectory
+    private let journal: OutboxJournal
+    private let templates: OutboxTemplates
+    private let templateProblems: [OutboxError]
+    private let onWritten: (@Sendable () -> Void)?
+    private var recorded: Set<String>?
+
+    /// `onWritten` is called after a call wrote at least one message (the daemon passes the
+    /// deliverer's `wake`, so delivery does not wait for the next poll).
+    public init(config: OutboxConfig, logger: Logger, onWritten: (@Sendable () -> Void)? = nil) {
+        self.config = config
+        self.logger = logger
+        self.directory = OutboxDirectory(path: config.dir)
+        self.journal = OutboxJournal(path: directory.journalPath)
+        (templates, templateProblems) = OutboxTemplates.load(overridesIn: config.templatesDir)
+        self.onWritten = onWritten
+    }
+
+    /// The usual wiring: wake `deliverer` (if any) after each message written.
+    public init(config: OutboxConfig, logger: Logger, deliverer: OutboxDeliverer?) {
+        self.init(config: config, logger: logger, onWritten: deliverer.map { deliverer in { @Sendable in deliverer.wake() } })
+    }
+
+    /// The checks a configuration must pass: `from`, `admin_notify`, the templates, and the
+    /// sendmail command line. For the config loader and `doctor`.
+    public static func validate(_ config: OutboxConfig) throws(OutboxError) {
+        guard MailAddress(parsing: config.from) != nil else { throw .invalidFromAddress(config.from) }
+        for entry in config.adminNotify where MailAddress(parsing: entry) == nil {
+            throw .invalidFromAddress(entry)
+        }
+        try OutboxTemplates.validate(overridesIn: config.templatesDir)
+        if !config.sendmail.isEmpty { _ = try SendmailCommand(parsing: config.sendmail) }
+    }
+
+    /// Creates the folders, reports template problems, loads what the journal records.
+    private func prepare() throws(OutboxError) -> Set<String> {
+        if let recorded { return recorded }
+        try directory.prepare(cleaning: .writer)
+        for problem in templateProblems {
+            logger.error("outbox template ignored, using the built-in one", metadata: ["reason": "\(problem)"])
+        }
+        let keys = journal.recordedKeys()
+        recorded = keys
+        return keys
+    }
+
+    public func confirm(_ confirmation: Confirmation) async throws {
+        try write(confirmation)
+    }
+
+    /// The whole of `confirm`, synchronous on the writer's queue. Returns the paths written.
+    @discardableResult
+    func write(_ confirmation: Confirmation) throws(OutboxError) -> [String] {
+        let id = confirmation.requestId
+        guard Self.isSafeName(id) else { throw .unsafeRequestID(id) }
+        guard let from = MailAddress(parsing: config.from) else { throw .invalidFromAddress(config.from) }
+        var done = try prepare()
+        let composer = ConfirmationComposer(
+            from: from, organization: config.organization,
+            adminNotify: MailAddress.deduplicated(config.adminNotify).valid, templates: templates)
+        let (slots, invalid) = composer.compose(confirmation)
+        var log = logger
+        log[metadataKey: "request_id"] = "\(id)"
+        if !invalid.isEmpty {
+            log.warning("outbox: mail addresses ignored", metadata: ["addresses": "\(invalid)"])
+        }
+        var written: [String] = []
+        for slot in slots {
+            switch slot {
+            case .skipped(let n, let audience, let locale, let reason):
+                guard !done.contains("\(id)-\(n)") else { continue }
+                try journal.append(OutboxJournalLine(
+                    requestID: id, n: n, event: "skipped", audience: audience, to: [], subject: nil,
+                    locale: locale.rawValue, kind: confirmation.kind.rawValue, file: nil, messageID: nil,
+                    createdAt: MailDate.rfc3339(Date()), sent: false, skipped: reason))
+                log.info("outbox: no message for the user", metadata: ["reason": "\(reason)"])
+                done.insert("\(id)-\(n)")
+            case .message(let message):
+                let key = "\(id)-\(message.slot)"
+                guard !done.contains(key) else { continue }
+                let name = "\(key).eml"
+                var path: String
+                var createdAt = Date()
+                var sent = false
+                if let folder = directory.locate(name) {
+                    // Published before a crash, line never appended: record it now, once.
+                    path = directory.path(folder, name)
+                    createdAt = directory.modified(path) ?? createdAt
+                    sent = folder == .sent
+                    log.notice("outbox: recording a message written before a restart", metadata: ["file": "\(path)"])
+                } else {
+                    path = try directory.publish(message.data, as: name)
+                    written.append(path)
+                }
+                try journal.append(OutboxJournalLine(
+                    requestID: id, n: message.slot, event: "written", audience: message.audience,
+                    to: message.recipients.map(\.address), subject: message.subject,
+                    locale: message.locale.rawValue, kind: confirmation.kind.rawValue, file: path,
+                    messageID: "<\(message.messageID)>", createdAt: MailDate.rfc3339(createdAt), sent: sent))
+                done.insert(key)
+                log.info("outbox: message written", metadata: [
+                    "file": "\(path)", "audience": "\(message.audience.rawValue)", "locale": "\(message.locale.rawValue)",
+                ])
+            }
+        }
+        recorded = done
+        if !written.isEmpty { onWritten?() }
+        return written
+    }
+
+    /// Letters, digits, `-` and `_`, starting with a letter or digit: safe as a file name and
+    /// inside a `Message-ID`. Request ids are UUIDs, which pass.
+    static func isSafeName(_ id: String) -> Bool {
+        guard let first = id.utf8.first, id.utf8.count <= 128, isAlnum(first) else { return false }
+        return id.utf8.allSatisfy { isAlnum($0) || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: "_") }
+    }
+
+    private static func isAlnum(_ byte: UInt8) -> Bool {
+        (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A)
+    }
+}

@@ -1,0 +1,210 @@
+import Foundation
+import GRDB
+import RequestCodec
+import Synchronization
+import WritebackCore
+
+/// The embedded queue (DESIGN.md "Queue"): `reset_requests` in one SQLite file, WAL, shared
+/// by producers (who only insert) and one or more daemons (who claim with a lease under
+/// `BEGIN IMMEDIATE`). Terminal rows are redacted in the transaction that records the
+/// outcome, and the WAL is truncated once nothing is open, so no sealed bytes stay on disk.
+/// No GRDB type appears in the API: a PostgreSQL store can implement the same protocol.
+public final class SQLiteRequestQueue: RequestQueueStore {
+    let pool: DatabasePool
+    public let path: String
+    /// Terminal rows older than this are deleted by `pruneTerminal` (replay ids live on in the
+    /// state store until each request's expiry, so pruning never re-enables a request).
+    public let retentionDays: Int
+    /// Completions between two WAL truncations while the queue is busy.
+    static let checkpointEvery = 256
+    private let completions = Counter()
+
+    /// Opens (creating and migrating if needed) the queue at `path`. A new file is created
+    /// 0660 so a portal in the daemon's group can insert; an existing file keeps its mode.
+    public init(path: String, retentionDays: Int = 30) throws {
+        self.path = path
+        self.retentionDays = retentionDays
+        pool = try SQLiteFiles.openPool(path: path, mode: 0o660, enforceMode: false, migrator: QueueSchema.migrator)
+    }
+
+    /// Opens a queue file that must exist already (`writebackctl result`): never creates one
+    /// at a mistyped path.
+    public static func openExisting(path: String) throws -> SQLiteRequestQueue {
+        guard FileManager.default.fileExists(atPath: path) else { throw QueueError.fileNotFound(path: path) }
+        return try SQLiteRequestQueue(path: path)
+    }
+
+    /// Inserts a producer row (the three producer columns only). For `writebackctl enqueue`
+    /// and tests; any other producer runs the same INSERT itself.
+    public func enqueue(id: String, payload: Data, signature: String) async throws {
+        let text = String(decoding: payload, as: UTF8.self)
+        do {
+            try await pool.write { db in
+                try db.execute(sql: "INSERT INTO reset_requests (id, payload, signature) VALUES (?, ?, ?)",
+                               arguments: [id, text, signature])
+            }
+        } catch let error as DatabaseError where error.resultCode == .SQLITE_CONSTRAINT {
+            throw QueueError.duplicateID(id)
+        } catch {
+            throw SQLiteFiles.storage(path, error)
+        }
+    }
+
+    public func claim(limit: Int, owner: String, lease: Duration, now: Date) async throws -> [ClaimedRequest] {
+        let nowText = QueueTime.format(now)
+        let leaseSeconds = Double(lease.components.seconds) + Double(lease.components.attoseconds) / 1e18
+        let expiry = QueueTime.format(now.addingTimeInterval(leaseSeconds))
+        return try await immediate { db in
+            // Rows held by a process of this host that no longer exists (killed daemon) are
+            // free now, not only when their lease runs out.
+            let holders = try String.fetchAll(db, sql: """
+                SELECT DISTINCT lease_owner FROM reset_requests
+                WHERE state = 'in_progress' AND lease_owner IS NOT NULL AND lease_expires_at > ?
+                """, arguments: [nowText])
+            for holder in holders where holder != owner && DeadOwner.isDead(holder) {
+                try db.execute(sql: "UPDATE reset_requests SET lease_expires_at = ? WHERE state = 'in_progress' AND lease_owner = ?",
+                               arguments: [nowText, holder])
+            }
+            // Rows whose write may have happened (intent recorded) first: their fate must be
+            // decided before any later request for the same user is written.
+            let rows = try Row.fetchAll(db, sql: """
+                SELECT id, payload, signature, attempts, created_at, intent_recorded, intent_stamp
+                FROM reset_requests
+                WHERE (state = 'pending' AND (not_before IS NULL OR not_before <= ?1))
+                   OR (state = 'in_progress' AND (lease_expires_at IS NULL OR lease_expires_at <= ?1))
+                ORDER BY intent_recorded DESC, created_at, rowid
+                LIMIT ?2
+                """, arguments: [nowText, max(0, limit)])
+            var claimed: [ClaimedRequest] = []
+            for row in rows {
+                let id: String = row["id"]
+                try db.execute(sql: """
+                    UPDATE reset_requests SET state = 'in_progress', lease_owner = ?, lease_expires_at = ?, updated_at = ?
+                    WHERE id = ?
+                    """, arguments: [owner, expiry, nowText, id])
+                claimed.append(ClaimedRequest(
+                    id: id, payload: Self.bytes(row["payload"]), signature: row["signature"] ?? "",
+                    attempts: row["attempts"], createdAt: QueueTime.parse(row["created_at"]) ?? now,
+                    intentStamp: row["intent_stamp"], intentRecorded: (row["intent_recorded"] as Int? ?? 0) != 0))
+            }
+            return claimed
+        }
+    }
+
+    public func recordIntent(id: String, owner: String, stamp: String?) async throws {
+        try await immediate { db in
+            try db.execute(sql: """
+                UPDATE reset_requests SET intent_recorded = 1, intent_stamp = ?, updated_at = \(QueueTime.sqlNow)
+                WHERE id = ? AND state = 'in_progress' AND lease_owner = ?
+                """, arguments: [stamp, id, owner])
+            guard db.changesCount == 1 else { throw QueueError.notOwner(id: id) }
+        }
+    }
+
+    public func complete(id: String, owner: String, outcome: Outcome, now: Date) async throws {
+        let nowText = QueueTime.format(now)
+        let drained: Bool = try await immediate { db in
+            guard let row = try Row.fetchOne(db, sql: """
+                SELECT payload FROM reset_requests WHERE id = ? AND state = 'in_progress' AND lease_owner = ?
+                """, arguments: [id, owner])
+            else { throw QueueError.notOwner(id: id) }
+            let redacted = String(decoding: PayloadRedactor.redact(Self.bytes(row["payload"])), as: UTF8.self)
+            try db.execute(sql: """
+                UPDATE reset_requests SET state = ?, outcome = ?, detail = ?, completed_at = ?, updated_at = ?,
+                    payload = ?, signature = '', lease_owner = NULL, lease_expires_at = NULL, not_before = NULL
+                WHERE id = ?
+                """, arguments: [outcome.state.rawValue, outcome.code.rawValue, outcome.detail, nowText, nowText, redacted, id])
+            let open = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM reset_requests WHERE state IN ('pending','in_progress')") ?? 0
+            return open == 0
+        }
+        if drained || completions.increment() % Self.checkpointEvery == 0 {
+            try? await truncateWAL()
+        }
+    }
+
+    public func release(id: String, owner: String, notBefore: Date, countAttempt: Bool, lastError: String?) async throws {
+        try await immediate { db in
+            try db.execute(sql: """
+                UPDATE reset_requests SET state = 'pending', lease_owner = NULL, lease_expires_at = NULL,
+                    not_before = ?, attempts = attempts + ?, last_error = COALESCE(?, last_error),
+                    updated_at = \(QueueTime.sqlNow)
+                WHERE id = ? AND state = 'in_progress' AND lease_owner = ?
+                """, arguments: [QueueTime.format(notBefore), countAttempt ? 1 : 0, lastError, id, owner])
+            guard db.changesCount == 1 else { throw QueueError.notOwner(id: id) }
+        }
+    }
+
+    public func releaseAll(owner: String) async throws {
+        try await immediate { db in
+            try db.execute(sql: """
+                UPDATE reset_requests SET state = 'pending', lease_owner = NULL, lease_expires_at = NULL,
+                    updated_at = \(QueueTime.sqlNow)
+                WHERE state = 'in_progress' AND lease_owner = ?
+                """, arguments: [owner])
+        }
+    }
+
+    /// Extends the lease of a row `owner` still holds (a long directory outage, a slow write).
+    public func renewLease(id: String, owner: String, lease: Duration, now: Date) async throws {
+        let seconds = Double(lease.components.seconds) + Double(lease.components.attoseconds) / 1e18
+        try await immediate { db in
+            try db.execute(sql: """
+                UPDATE reset_requests SET lease_expires_at = ? WHERE id = ? AND state = 'in_progress' AND lease_owner = ?
+                """, arguments: [QueueTime.format(now.addingTimeInterval(seconds)), id, owner])
+            guard db.changesCount == 1 else { throw QueueError.notOwner(id: id) }
+        }
+    }
+
+    /// Deletes terminal rows completed more than `retentionDays` before `now`; returns how many.
+    @discardableResult
+    public func pruneTerminal(now: Date) async throws -> Int {
+        let cutoff = QueueTime.format(now.addingTimeInterval(-Double(retentionDays) * 86_400))
+        return try await immediate { db in
+            try db.execute(sql: """
+                DELETE FROM reset_requests
+                WHERE state IN ('succeeded','rejected','failed') AND completed_at IS NOT NULL AND completed_at < ?
+                """, arguments: [cutoff])
+            return db.changesCount
+        }
+    }
+
+    /// Copies the WAL into the main file and truncates it to zero bytes, so page images of
+    /// rows written before their redaction are gone from disk. Fails quietly when a reader in
+    /// another process holds the WAL; the next call catches up.
+    public func truncateWAL() async throws {
+        try await pool.writeWithoutTransaction { db in
+            try db.execute(sql: "PRAGMA wal_checkpoint(TRUNCATE)")
+        }
+    }
+
+    /// Runs `body` in `BEGIN IMMEDIATE … COMMIT` and maps errors to `QueueError`.
+    func immediate<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        do {
+            return try await pool.writeWithoutTransaction { db in
+                var result: T?
+                try db.inTransaction(.immediate) {
+                    result = try body(db)
+                    return .commit
+                }
+                return result!
+            }
+        } catch {
+            throw SQLiteFiles.storage(path, error)
+        }
+    }
+
+    /// A payload column as bytes, whether the producer stored TEXT or BLOB.
+    static func bytes(_ value: DatabaseValue) -> Data {
+        switch value.storage {
+        case .blob(let data): data
+        case .string(let s): Data(s.utf8)
+        default: Data()
+        }
+    }
+}
+
+/// A tiny lock-protected counter (checkpoint pacing). Sendable through `Mutex`.
+final class Counter: Sendable {
+    private let value = Mutex(0)
+    func increment() -> Int { value.withLock { $0 += 1; return $0 } }
+}

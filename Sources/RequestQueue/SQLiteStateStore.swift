@@ -1,0 +1,104 @@
+import Foundation
+import GRDB
+import WritebackCore
+
+/// The daemon's own durable state (DESIGN.md `[state]`): ids it has finished (replay
+/// detection until each request's expiry), successful resets per user (throttling), and per
+/// user one salt plus the slow hashes of the last passwords it set (history). Mode 0600,
+/// enforced at every open: the portal must never read it.
+public final class SQLiteStateStore: StateStore {
+    let pool: DatabasePool
+    public let path: String
+    /// Successes older than this are pruned (throttling looks back one hour).
+    static let successRetention: TimeInterval = 86_400
+
+    public init(path: String) throws {
+        self.path = path
+        pool = try SQLiteFiles.openPool(path: path, mode: 0o600, enforceMode: true, migrator: StateSchema.migrator)
+    }
+
+    public func hasSeen(id: String) async throws -> Bool {
+        try await reading { db in
+            try Int.fetchOne(db, sql: "SELECT 1 FROM seen_ids WHERE id = ?", arguments: [id]) != nil
+        }
+    }
+
+    public func markSeen(id: String, until expiresAt: Date) async throws {
+        try await writing { db in
+            try db.execute(sql: """
+                INSERT INTO seen_ids (id, expires_at) VALUES (?, ?)
+                ON CONFLICT(id) DO UPDATE SET expires_at = MAX(expires_at, excluded.expires_at)
+                """, arguments: [id, expiresAt.timeIntervalSince1970])
+        }
+    }
+
+    public func successCount(userDN: String, since: Date) async throws -> Int {
+        try await reading { db in
+            try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM successes WHERE user_dn = ? AND at >= ?",
+                             arguments: [userDN, since.timeIntervalSince1970]) ?? 0
+        }
+    }
+
+    public func recordSuccess(userDN: String, at: Date) async throws {
+        try await writing { db in
+            try db.execute(sql: "INSERT INTO successes (user_dn, at) VALUES (?, ?)", arguments: [userDN, at.timeIntervalSince1970])
+        }
+    }
+
+    public func history(userDN: String) async throws -> PasswordHistoryRecord? {
+        try await reading { db in
+            guard let salt = try Data.fetchOne(db, sql: "SELECT salt FROM history_salts WHERE user_dn = ?", arguments: [userDN])
+            else { return nil }
+            let hashes = try Data.fetchAll(db, sql: "SELECT hash FROM history WHERE user_dn = ? ORDER BY seq DESC", arguments: [userDN])
+            return PasswordHistoryRecord(salt: salt, hashes: hashes)
+        }
+    }
+
+    /// A new salt for a user drops the old hashes: they can no longer be compared.
+    public func appendHistory(userDN: String, salt: Data, hash: Data, keep: Int) async throws {
+        try await writing { db in
+            let old = try Data.fetchOne(db, sql: "SELECT salt FROM history_salts WHERE user_dn = ?", arguments: [userDN])
+            if old != salt {
+                try db.execute(sql: "DELETE FROM history WHERE user_dn = ?", arguments: [userDN])
+                try db.execute(sql: "INSERT OR REPLACE INTO history_salts (user_dn, salt) VALUES (?, ?)", arguments: [userDN, salt])
+            }
+            let next = (try Int.fetchOne(db, sql: "SELECT MAX(seq) FROM history WHERE user_dn = ?", arguments: [userDN]) ?? 0) + 1
+            try db.execute(sql: "INSERT INTO history (user_dn, seq, hash) VALUES (?, ?, ?)", arguments: [userDN, next, hash])
+            try db.execute(sql: """
+                DELETE FROM history WHERE user_dn = ? AND seq NOT IN
+                    (SELECT seq FROM history WHERE user_dn = ? ORDER BY seq DESC LIMIT ?)
+                """, arguments: [userDN, userDN, max(0, keep)])
+        }
+    }
+
+    public func prune(now: Date) async throws {
+        try await writing { db in
+            try db.execute(sql: "DELETE FROM seen_ids WHERE expires_at < ?", arguments: [now.timeIntervalSince1970])
+            try db.execute(sql: "DELETE FROM successes WHERE at < ?", arguments: [now.timeIntervalSince1970 - Self.successRetention])
+        }
+    }
+
+    /// Migration identifiers this build knows, oldest first (`doctor`).
+    public static var schemaMigrations: [String] { StateSchema.migrator.migrations }
+
+    /// Migration identifiers applied to this file (`doctor`: schema version).
+    public func appliedMigrations() async throws -> [String] {
+        try await reading { db in try StateSchema.migrator.appliedMigrations(db) }
+    }
+
+    func reading<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        do { return try await pool.read(body) } catch { throw SQLiteFiles.storage(path, error) }
+    }
+
+    func writing<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        do {
+            return try await pool.writeWithoutTransaction { db in
+                var result: T?
+                try db.inTransaction(.immediate) { result = try body(db); return .commit }
+                return result!
+            }
+        } catch {
+            throw SQLiteFiles.storage(path, error)
+        }
+    }
+}

@@ -1,0 +1,106 @@
+/// Finds the line of a dotted key in TOML text. TOMLKit reports lines for syntax errors only,
+/// but an administrator wants the line of a bad *value* too, so the loader scans the text:
+/// `[table]` headers and `key = …` lines (bare, quoted and dotted keys). A key written inside
+/// an inline table resolves to the line of its nearest known parent.
+struct KeyLocator: Sendable {
+    private var lines: [String: Int] = [:]
+
+    init(text: String) {
+        var current: [String] = []
+        var lineNumber = 0
+        var inMultiline: String? = nil
+        for raw in text.split(separator: "\n", omittingEmptySubsequences: false) {
+            lineNumber += 1
+            let line = raw.trimmingWhitespace()
+            if let delimiter = inMultiline {
+                if line.contains(delimiter) { inMultiline = nil }
+                continue
+            }
+            if line.isEmpty || line.hasPrefix("#") { continue }
+            if line.hasPrefix("[") {
+                let isArray = line.hasPrefix("[[")
+                let open = isArray ? 2 : 1
+                guard let close = line.firstIndex(of: "]") else { continue }
+                let inner = String(line[line.index(line.startIndex, offsetBy: open)..<close])
+                current = Self.splitDotted(inner)
+                record(current, lineNumber)
+                continue
+            }
+            guard let eq = Self.assignmentIndex(line) else { continue }
+            let keyPart = Self.splitDotted(String(line[..<eq]))
+            guard !keyPart.isEmpty else { continue }
+            for i in 1...keyPart.count { record(current + keyPart.prefix(i), lineNumber) }
+            let value = line[line.index(after: eq)...]
+            for delimiter in ["\"\"\"", "'''"] {
+                if let r = value.range(of: delimiter), !value[r.upperBound...].contains(delimiter) {
+                    inMultiline = delimiter
+                }
+            }
+        }
+    }
+
+    private mutating func record(_ path: [String], _ line: Int) {
+        let key = path.joined(separator: ".")
+        if lines[key] == nil { lines[key] = line }
+    }
+
+    /// The line of `key` (dotted), else of its longest known parent, else nil.
+    func line(of key: String) -> Int? {
+        var parts = key.split(separator: ".").map(String.init)
+        while !parts.isEmpty {
+            if let l = lines[parts.joined(separator: ".")] { return l }
+            parts.removeLast()
+        }
+        return nil
+    }
+
+    /// Index of the `=` that ends the key part, skipping quoted key segments.
+    private static func assignmentIndex(_ line: Substring) -> String.Index? {
+        var quote: Character? = nil
+        var i = line.startIndex
+        while i < line.endIndex {
+            let c = line[i]
+            if let q = quote {
+                if c == q { quote = nil }
+            } else if c == "\"" || c == "'" {
+                quote = c
+            } else if c == "=" {
+                return i
+            } else if !(c.isLetter || c.isNumber || c == "_" || c == "-" || c == "." || c == " " || c == "\t") {
+                return nil
+            }
+            i = line.index(after: i)
+        }
+        return nil
+    }
+
+    /// `a."b.c".d` → ["a", "b.c", "d"].
+    static func splitDotted(_ s: String) -> [String] {
+        var parts: [String] = []
+        var current = ""
+        var quote: Character? = nil
+        for c in s {
+            if let q = quote {
+                if c == q { quote = nil } else { current.append(c) }
+            } else if c == "\"" || c == "'" {
+                quote = c
+            } else if c == "." {
+                parts.append(String(current.trimmingWhitespace())); current = ""
+            } else {
+                current.append(c)
+            }
+        }
+        let last = current.trimmingWhitespace()
+        if !last.isEmpty || !parts.isEmpty { parts.append(String(last)) }
+        return parts
+    }
+}
+
+extension StringProtocol {
+    func trimmingWhitespace() -> Substring {
+        var s = Substring(self)
+        while let f = s.first, f == " " || f == "\t" || f == "\r" { s.removeFirst() }
+        while let l = s.last, l == " " || l == "\t" || l == "\r" { s.removeLast() }
+        return s
+    }
+}

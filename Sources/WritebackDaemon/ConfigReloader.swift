@@ -1,0 +1,68 @@
+import Foundation
+import Logging
+import ServiceLifecycle
+import UnixSignals
+import WritebackConfig
+import WritebackCore
+
+/// Reloads the configuration on SIGHUP (and on the control socket's `reload`): a good file
+/// replaces the keys, policy and licence rules at once; a bad one is logged with its file,
+/// key and reason and the old configuration keeps serving. Either way `status` shows
+/// `config_loaded_at` and `config_error`. Sections that hold open resources (directory,
+/// queue, state, control socket, outbox) take effect only after a restart, and the log says so.
+public final class ConfigReloader: Service, Sendable {
+    let path: String
+    let state: DaemonState
+    let logger: Logger
+
+    init(path: String, state: DaemonState, logger: Logger) {
+        self.path = path; self.state = state; self.logger = logger
+    }
+
+    public func run() async throws {
+        let signals = await UnixSignalsSequence(trapping: .sighup)
+        for await _ in signals.cancelOnGracefulShutdown() {
+            logger.info("SIGHUP: reloading the configuration", metadata: ["file": "\(path)"])
+            _ = reload()
+        }
+    }
+
+    /// Returns nil on success, else the reason the old configuration was kept.
+    @discardableResult
+    public func reload(now: Date = Date()) -> String? {
+        let old = state.runtime.config
+        var config: Configuration
+        do {
+            config = try ConfigLoader.load(path: path)
+        } catch {
+            var metadata: Logger.Metadata = ["file": "\(error.file)", "reason": "\(error.reason)"]
+            if let key = error.key { metadata["key"] = "\(key)" }
+            if let line = error.line { metadata["line"] = "\(line)" }
+            logger.error("configuration not reloaded; keeping the previous one", metadata: metadata)
+            state.reloadFailed(error.description)
+            return error.description
+        }
+        var needsRestart: [String] = []
+        if config.directory != old.directory { needsRestart.append("directory"); config.directory = old.directory }
+        if config.queue.path != old.queue.path || config.queue.url != old.queue.url || config.queue.backend != old.queue.backend {
+            needsRestart.append("queue"); config.queue = old.queue
+        }
+        if config.state != old.state { needsRestart.append("state"); config.state = old.state }
+        if config.control != old.control { needsRestart.append("control"); config.control = old.control }
+        if config.outbox != old.outbox { needsRestart.append("outbox"); config.outbox = old.outbox }
+        let runtime: DaemonRuntime
+        do {
+            runtime = try DaemonRuntime(config: config)
+        } catch {
+            logger.error("configuration not reloaded; keeping the previous one", metadata: ["file": "\(path)", "reason": "\(error)"])
+            state.reloadFailed("\(path): \(error)")
+            return "\(path): \(error)"
+        }
+        state.reloaded(runtime, at: now)
+        if !needsRestart.isEmpty {
+            logger.warning("changed sections take effect after a restart", metadata: ["sections": "\(needsRestart.joined(separator: ","))"])
+        }
+        logger.info("configuration reloaded", metadata: ["file": "\(path)"])
+        return nil
+    }
+}

@@ -1,0 +1,110 @@
+import ControlSocket
+import Foundation
+import LDAPDirectory
+import Logging
+import Outbox
+import RequestQueue
+import ServiceLifecycle
+import WritebackConfig
+import WritebackCore
+
+/// `writebackd` as a library: loads and checks the configuration, opens the queue, the
+/// state store, the directory and the outbox, binds the control socket, then runs one ordered
+/// `ServiceGroup` until SIGTERM. The executable only parses arguments and sets up logging.
+///
+/// Service order: monitor, reload (SIGHUP), control socket, queue worker. Shutdown runs in
+/// reverse, so the worker drains first while the control socket still answers `draining`.
+public enum Daemon {
+    /// Exit status: 0 after a graceful shutdown, 1 when the configuration or a resource it
+    /// names is refused at start.
+    public static func run(configPath: String, logger: Logger) async -> Int32 {
+        let config: Configuration
+        do {
+            config = try ConfigLoader.load(path: configPath)
+        } catch {
+            var metadata: Logger.Metadata = ["file": "\(error.file)", "reason": "\(error.reason)"]
+            if let key = error.key { metadata["key"] = "\(key)" }
+            if let line = error.line { metadata["line"] = "\(line)" }
+            logger.critical("configuration refused: \(error.description)", metadata: metadata)
+            return 1
+        }
+        do {
+            return try await run(config: config, configPath: configPath, logger: logger)
+        } catch {
+            logger.critical("cannot start: \(error)", metadata: ["file": "\(configPath)"])
+            return 1
+        }
+    }
+
+    static func run(config: Configuration, configPath: String, logger: Logger) async throws -> Int32 {
+        let runtime = try DaemonRuntime(config: config)
+        let queue = try QueueFactory.open(config: config.queue)
+        let stateStore = try QueueFactory.open(config: config.state)
+        let directory = try LDAPDirectoryService(config: config.directory, logger: logger)
+        try OutboxWriter.validate(config.outbox)
+        // With a sendmail command, a deliverer service sends what the writer publishes.
+        var deliverer: OutboxDeliverer?
+        if !config.outbox.sendmail.isEmpty { deliverer = try OutboxDeliverer(config: config.outbox, logger: logger) }
+        var onWritten: (@Sendable () -> Void)?
+        if let deliverer { onWritten = { deliverer.wake() } }
+        let notifier = OutboxWriter(config: config.outbox, logger: logger, onWritten: onWritten)
+        let state = DaemonState(runtime: runtime)
+        let metrics = DaemonMetrics()
+        let systemd = SystemdNotifier()
+        let hashes = HistoryHashPool(threads: max(2, ProcessInfo.processInfo.activeProcessorCount))
+        let owner = "\(ProcessInfo.processInfo.hostName):\(getpid()):\(UUID().uuidString.prefix(8))"
+        let processor = RequestProcessor(
+            queue: queue, stateStore: stateStore, directory: directory, notifier: notifier, hashes: hashes,
+            state: state, metrics: metrics, logger: logger, owner: owner, faults: FaultInjection(), clock: { Date() })
+        let worker = QueueWorkerService(processor: processor, queue: queue, state: state, systemd: systemd,
+                                        logger: logger, workers: config.directory.connections)
+        let monitor = MonitorService(queue: queue, stateStore: stateStore, directory: directory, state: state,
+                                     metrics: metrics, systemd: systemd, logger: logger)
+        let reloader = ConfigReloader(path: configPath, state: state, logger: logger)
+        let handler = DaemonControlHandler(queue: queue, state: state, metrics: metrics, monitor: monitor, reloader: reloader,
+                                           worker: worker, outboxBacklog: { [outbox = config.outbox] in OutboxBacklog.scan(outbox) }, logger: logger)
+        let server: ControlServer
+        do {
+            server = try await ControlServer(path: config.control.socket, group: config.control.group,
+                                             adminGroup: config.control.adminGroup, handler: handler, logger: logger)
+        } catch let error as ControlServerError {
+            logger.critical("control socket refused: \(error)", metadata: ["file": "\(configPath)", "key": "control"])
+            await directory.shutdown()
+            return 1
+        }
+
+        let status = await monitor.refresh(now: Date())
+        systemd.ready(status: status)
+        logger.info("writebackd \(WritebackDaemonInfo.version) ready", metadata: [
+            "config": "\(configPath)", "socket": "\(config.control.socket)", "workers": "\(config.directory.connections)",
+            "poll_interval_ms": "\(config.queue.pollIntervalMs)", "status": "\(status)",
+        ])
+
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: monitor, serviceName: "monitor")]
+        if let deliverer { services.append(.init(service: deliverer, serviceName: "outbox-delivery")) }
+        var groupConfig = ServiceGroupConfiguration(
+            services: services + [
+                .init(service: reloader, serviceName: "reload"),
+                .init(service: ControlService(server: server), serviceName: "control"),
+                .init(service: worker, serviceName: "queue-worker"),
+            ],
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger)
+        groupConfig.maximumGracefulShutdownDuration = Duration.seconds(9)
+        groupConfig.maximumCancellationDuration = Duration.milliseconds(500)
+        let group = ServiceGroup(configuration: groupConfig)
+        var exitCode: Int32 = 0
+        do {
+            try await group.run()
+        } catch is CancellationError {
+            // Cancellation after the graceful-shutdown deadline: still a stop we asked for.
+        } catch {
+            logger.error("stopped with an error: \(error)")
+            exitCode = 1
+        }
+        await directory.shutdown()
+        await hashes.shutdown()
+        logger.info("writebackd stopped")
+        return exitCode
+    }
+}

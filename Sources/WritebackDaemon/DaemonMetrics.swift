@@ -1,0 +1,105 @@
+import CoreMetrics
+import Foundation
+import Metrics
+import Prometheus
+import Synchronization
+import WritebackCore
+
+/// The Prometheus metrics the contract names (`writebackd_requests_total{outcome}`,
+/// `writebackd_queue_depth{state}`, `writebackd_directory_write_seconds`,
+/// `writebackd_directory_up{uri}`) plus a few operators want (directory errors, claims).
+/// Recorded through swift-metrics with a private `PrometheusMetricsFactory`, so the `metrics`
+/// command always has a registry to print, whether or not the process bootstrapped the
+/// global metrics system.
+public final class DaemonMetrics: Sendable {
+    public let registry: PrometheusCollectorRegistry
+    let factory: PrometheusMetricsFactory
+    private let outcomeCounters: Mutex<[String: CoreMetrics.Counter]> = Mutex([:])
+    private let directoryUp: Mutex<[String: CoreMetrics.Gauge]> = Mutex([:])
+    private let queueDepth: [RequestState: CoreMetrics.Gauge]
+    private let writeTimer: Metrics.Timer
+    private let oldestPending: CoreMetrics.Gauge
+    private let directoryErrors: Mutex<[String: CoreMetrics.Counter]> = Mutex([:])
+
+    public init() {
+        registry = PrometheusCollectorRegistry()
+        var factory = PrometheusMetricsFactory(registry: registry)
+        factory.defaultDurationHistogramBuckets = [
+            .microseconds(500), .milliseconds(1), .milliseconds(2), .milliseconds(5), .milliseconds(10), .milliseconds(25),
+            .milliseconds(50), .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1), .milliseconds(2500),
+            .seconds(5), .seconds(10),
+        ]
+        self.factory = factory
+        var depth: [RequestState: CoreMetrics.Gauge] = [:]
+        for state in RequestState.allCases {
+            depth[state] = CoreMetrics.Gauge(label: "writebackd_queue_depth", dimensions: [("state", state.rawValue)], factory: factory)
+        }
+        queueDepth = depth
+        writeTimer = Metrics.Timer(label: "writebackd_directory_write_seconds", dimensions: [], factory: factory)
+        oldestPending = CoreMetrics.Gauge(label: "writebackd_oldest_pending_seconds", dimensions: [], factory: factory)
+        // Every outcome appears from the start (at 0), so rates work from the first scrape.
+        for code in OutcomeCode.allCases { _ = counter(outcome: code.rawValue) }
+    }
+
+    private func counter(outcome: String) -> CoreMetrics.Counter {
+        outcomeCounters.withLock { counters in
+            if let c = counters[outcome] { return c }
+            let c = CoreMetrics.Counter(label: "writebackd_requests_total", dimensions: [("outcome", outcome)], factory: factory)
+            counters[outcome] = c
+            return c
+        }
+    }
+
+    public func requestFinished(_ outcome: Outcome) { counter(outcome: outcome.code.rawValue).increment() }
+
+    public func directoryWrite(seconds: Double) { writeTimer.recordNanoseconds(Int64(seconds * 1e9)) }
+
+    /// A directory call failed; `kind` is the error's case (unavailable, timed_out, ...).
+    public func directoryError(kind: String) {
+        let c = directoryErrors.withLock { counters in
+            if let c = counters[kind] { return c }
+            let c = CoreMetrics.Counter(label: "writebackd_directory_errors_total", dimensions: [("kind", kind)], factory: factory)
+            counters[kind] = c
+            return c
+        }
+        c.increment()
+    }
+
+    public func queue(counts: [RequestState: Int], oldestPending age: TimeInterval?) {
+        for (state, gauge) in queueDepth { gauge.record(Double(counts[state] ?? 0)) }
+        oldestPending.record(age ?? 0)
+    }
+
+    public func directory(health: [EndpointHealth]) {
+        for endpoint in health {
+            let gauge = directoryUp.withLock { gauges in
+                if let g = gauges[endpoint.uri] { return g }
+                let g = CoreMetrics.Gauge(label: "writebackd_directory_up", dimensions: [("uri", endpoint.uri)], factory: factory)
+                gauges[endpoint.uri] = g
+                return g
+            }
+            gauge.record(endpoint.up ? 1 : 0)
+        }
+    }
+
+    /// Prometheus text exposition format.
+    public func exposition() -> String { registry.emitToString() }
+}
+
+extension DirectoryError {
+    /// A short label for metrics and logs.
+    var kindLabel: String {
+        switch self {
+        case .unavailable: "unavailable"
+        case .timedOut: "timed_out"
+        case .permission: "permission"
+        case .passwordRejected: "password_rejected"
+        case .wrongOldPassword: "wrong_old_password"
+        case .notFound: "not_found"
+        case .ambiguous: "ambiguous"
+        case .transient: "transient"
+        case .bindFailed: "bind_failed"
+        case .other: "other"
+        }
+    }
+}

@@ -1,0 +1,45 @@
+import Foundation
+import WritebackConfig
+import WritebackCore
+
+/// `writebackctl doctor`: everything an administrator would check by hand before (re)starting
+/// writebackd, in the order a problem would bite — configuration, key and secret files, queue
+/// and state store, outbox, control socket, then each directory URI (reachable, TLS, bind) and
+/// the service account's rights. It reads and probes; it never changes the directory or a
+/// request. Each failure carries its fix.
+public struct Doctor: Sendable {
+    public let configPath: String
+
+    public init(configPath: String) { self.configPath = configPath }
+
+    public func run() async -> DoctorReport {
+        var report = DoctorReport()
+        let config: Configuration
+        do {
+            config = try ConfigLoader.load(path: configPath)
+            report.add(.pass("config", "\(configPath): valid (\(config.directory.flavor.rawValue), \(config.directory.uris.count) URI\(config.directory.uris.count == 1 ? "" : "s"))"))
+        } catch {
+            report.add(.fail("config", error.description, fix: Self.configFix(error)))
+            return report
+        }
+        for check in DoctorFiles.keys(config) { report.add(check) }
+        for check in DoctorFiles.credentials(config.directory) { report.add(check) }
+        for check in DoctorFiles.policyFiles(config) { report.add(check) }
+        for check in await DoctorStorage.queue(config) { report.add(check) }
+        for check in await DoctorStorage.state(config) { report.add(check) }
+        report.add(DoctorStorage.outbox(config))
+        report.add(DoctorStorage.controlSocket(config))
+        for check in await DoctorDirectory.run(config) { report.add(check) }
+        return report
+    }
+
+    static func configFix(_ error: ConfigError) -> String {
+        switch error {
+        case .unreadable: return "create the file (examples: /usr/local/share/doc/writebackd/examples/) or pass --config PATH"
+        case .syntax: return "correct the TOML at the line shown"
+        case .unknownSection, .unknownKey: return "remove or rename the key at the line shown (every key is listed in the commented writebackd.toml)"
+        case .missingKey: return "add the key; writebackd.toml documents it"
+        case .wrongType, .invalidValue: return "change the value at the line shown"
+        }
+    }
+}

@@ -1,0 +1,85 @@
+import Foundation
+import Logging
+import ServiceLifecycle
+import Synchronization
+import WritebackCore
+
+/// The poller and its workers: claims at most as many rows as there are free workers (one per
+/// directory connection), runs each through the pipeline, and polls again as soon as a worker
+/// is free or the poll interval has passed. Paused: claims nothing. While no directory
+/// answers: one probe request at a time, so an outage costs neither attempts nor CPU.
+///
+/// Graceful shutdown (SIGTERM) stops claiming and lets the requests in flight finish and be
+/// recorded; then every row this daemon still holds goes back to `pending`.
+public final class QueueWorkerService: Service, Sendable {
+    let processor: RequestProcessor
+    let queue: any RequestQueueStore
+    let state: DaemonState
+    let systemd: SystemdNotifier
+    let logger: Logger
+    let workers: Int
+    let waker = Waker()
+    private let busy = Mutex(0)
+    private let stopping = Atomic<Bool>(false)
+
+    init(processor: RequestProcessor, queue: any RequestQueueStore, state: DaemonState, systemd: SystemdNotifier, logger: Logger, workers: Int) {
+        self.processor = processor; self.queue = queue; self.state = state; self.systemd = systemd
+        self.logger = logger; self.workers = max(1, workers)
+    }
+
+    /// Wakes the poller now (after resume, or when a worker is free).
+    public func poke() { waker.wake() }
+
+    public func run() async throws {
+        await withGracefulShutdownHandler {
+            await withDiscardingTaskGroup { group in
+                while !stopping.load(ordering: .acquiring) {
+                    let config = state.runtime.config.queue
+                    var interval = Duration.milliseconds(max(10, config.pollIntervalMs))
+                    if state.isPaused { await waker.wait(timeout: interval); continue }
+                    let inFlight = busy.withLock { $0 }
+                    var limit = workers - inFlight
+                    if state.phase == .directoryDown {
+                        // Probe with one request at a time until a directory answers.
+                        limit = inFlight == 0 ? 1 : 0
+                        interval = max(interval, .seconds(1))
+                    }
+                    if limit > 0 {
+                        let claimed: [ClaimedRequest]
+                        do {
+                            claimed = try await queue.claim(limit: limit, owner: processor.owner, lease: .seconds(config.leaseSeconds), now: Date())
+                        } catch {
+                            logger.error("cannot claim from the queue", metadata: ["error": "\(error)"])
+                            state.recordError("queue: \(error)", at: Date())
+                            await waker.wait(timeout: max(interval, .seconds(1)))
+                            continue
+                        }
+                        for request in claimed {
+                            busy.withLock { $0 += 1 }
+                            group.addTask {
+                                await self.processor.process(request)
+                                self.busy.withLock { $0 -= 1 }
+                                self.waker.wake()
+                            }
+                        }
+                        // A full batch: there may be more; go round (a full house waits below).
+                        if claimed.count == limit, state.phase != .directoryDown, workers - busy.withLock({ $0 }) > 0 { continue }
+                    }
+                    await waker.wait(timeout: interval)
+                }
+                logger.info("stopped claiming; finishing the requests in flight", metadata: ["in_flight": "\(busy.withLock { $0 })"])
+            }
+            do {
+                try await queue.releaseAll(owner: processor.owner)
+            } catch {
+                logger.error("cannot release claimed requests; their leases will expire", metadata: ["error": "\(error)"])
+            }
+            logger.info("queue worker stopped")
+        } onGracefulShutdown: {
+            self.state.setDraining()
+            self.systemd.stopping()
+            self.stopping.store(true, ordering: .releasing)
+            self.waker.wake()
+        }
+    }
+}

@@ -1,0 +1,91 @@
+import Foundation
+import Logging
+import WritebackCore
+
+extension RequestProcessor {
+    /// Makes the step durable: the daemon's own state first (replay id, throttle counter,
+    /// history), then the confirmation (idempotent per request), then the queue row. In that
+    /// order a crash can at worst repeat an idempotent step; it can never lose the history of
+    /// a password that was set, nor report success without a row that says so.
+    func finish(_ claimed: ClaimedRequest, step: Step, audit: Audit) async {
+        switch step {
+        case .release(let notBefore, let countAttempt, let reason):
+            do {
+                try await queue.release(id: claimed.id, owner: owner, notBefore: notBefore, countAttempt: countAttempt, lastError: reason)
+            } catch {
+                // The lease expires and the row is claimed again; the intent protects the write.
+                logger.error("cannot release a request; its lease will expire", metadata: ["request_id": "\(claimed.id)", "error": "\(error)"])
+            }
+            logger.debug("request released", metadata: ["request_id": "\(claimed.id)", "reason": "\(reason)", "not_before": "\(notBefore)"])
+
+        case .complete(let outcome, let success):
+            let now = clock()
+            let runtime = state.runtime
+            do {
+                if let request = audit.request, outcome.code != .replayed {
+                    try await stateStore.markSeen(id: request.id, until: request.expiresAt)
+                }
+                if let success {
+                    try await stateStore.recordSuccess(userDN: success.user.dn, at: now)
+                    if let entry = success.history, runtime.config.policy.historyCount > 0 {
+                        try await stateStore.appendHistory(userDN: success.user.dn, salt: entry.salt, hash: entry.hash,
+                                                           keep: runtime.config.policy.historyCount)
+                    }
+                }
+            } catch {
+                logger.error("state store update failed", metadata: ["request_id": "\(claimed.id)", "error": "\(error)"])
+                state.recordError("state store: \(error)", at: now)
+            }
+            if let success, let notifier {
+                do {
+                    try await notifier.confirm(confirmation(for: success, at: now))
+                } catch {
+                    logger.warning("confirmation not written", metadata: ["request_id": "\(claimed.id)", "error": "\(error)"])
+                }
+            }
+            do {
+                try await queue.complete(id: claimed.id, owner: owner, outcome: outcome, now: now)
+            } catch {
+                logger.error("cannot record the outcome; the request will be decided again after its lease",
+                             metadata: ["request_id": "\(claimed.id)", "outcome": "\(outcome)", "error": "\(error)"])
+                state.recordError("queue: \(error)", at: now)
+                return
+            }
+            metrics.requestFinished(outcome)
+            state.recordTerminal(succeeded: outcome.code == .succeeded, at: now)
+            logAudit(claimed, outcome: outcome, audit: audit, now: now)
+        }
+    }
+
+    func confirmation(for success: Success, at now: Date) -> Confirmation {
+        let request = success.request
+        return Confirmation(
+            requestId: request.id, kind: request.kind,
+            unlocked: request.kind == .unlock || (request.unlock && success.user.locked),
+            mustChange: request.mustChangeAtNextLogon, initiator: request.initiator,
+            accountName: success.user.accountName, displayName: success.user.displayName,
+            mail: success.user.mail, alternateMail: success.user.alternateMail, locale: request.locale, at: now)
+    }
+
+    /// One line per terminal request: who, what, the outcome and how long it took. Never a
+    /// secret: no payload, no password, only identifiers and codes.
+    func logAudit(_ claimed: ClaimedRequest, outcome: Outcome, audit: Audit, now: Date) {
+        var metadata: Logger.Metadata = [
+            "audit": "request",
+            "request_id": "\(claimed.id)",
+            "outcome": "\(outcome.code.rawValue)",
+            "state": "\(outcome.state.rawValue)",
+            "attempts": "\(audit.attempts)",
+            "latency_ms": "\(Int((now.timeIntervalSince(claimed.createdAt) * 1000).rounded()))",
+        ]
+        if let detail = outcome.detail { metadata["detail"] = "\(detail)" }
+        if let request = audit.request {
+            metadata["kind"] = "\(request.kind.rawValue)"
+            metadata["initiator"] = "\(request.initiator.auditName)"
+            metadata["user"] = "\(request.user)"
+        }
+        if let user = audit.user { metadata["user_dn"] = "\(user.dn)" }
+        let level: Logger.Level = outcome.code == .succeeded ? .info : (outcome.state == .failed ? .error : .notice)
+        logger.log(level: level, "request \(outcome.state.rawValue)", metadata: metadata)
+    }
+}

@@ -1,0 +1,192 @@
+import Foundation
+import LDAPDirectory
+import Logging
+import WritebackCore
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `writeback-bench directory`: resets through the LDAPDirectory pool against a throwaway
+/// slapd (ppolicy, `dbnosync`), beside the same run's rate of a tiny C program doing
+/// Password Modify over libldap on as many threads, and of an `ldappasswd` loop. Exists to
+/// show what the Swift layer costs over raw libldap (goal: ≥ 0.8× C at 4 connections).
+/// Each contender resets its own, untouched users, so history and cache states match.
+struct DirectoryBench {
+    var users = 3000
+    var connections = 4
+    var ldappasswdUsers = 200
+
+    init(arguments: [String]) throws {
+        var it = arguments.makeIterator()
+        while let a = it.next() {
+            guard let v = it.next().flatMap(Int.init), v > 0 else { throw BenchError.usage("\(a) needs a positive number") }
+            switch a {
+            case "--users": users = v
+            case "--connections": connections = v
+            case "--ldappasswd-users": ldappasswdUsers = v
+            default: throw BenchError.usage("unknown option \(a)")
+            }
+        }
+    }
+
+    func run() async throws {
+        let root = Self.repositoryRoot()
+        let dir = try BenchProcess.tempDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let total = 4 * users + ldappasswdUsers
+        print("== directory ==")
+        print("starting slapd (ppolicy, dbnosync) with \(total) users …")
+        let start = try BenchProcess.run("/bin/bash", ["\(root)/scripts/testenv/slapd.sh", "start", "\(dir)/slapd",
+                                                       "--users", "\(total)", "--dbnosync", "--watch-pid", "\(getpid())"])
+        guard start.status == 0 else { throw BenchError.failed("slapd.sh: \(start.stderr)") }
+        let facts = Dictionary(start.stdout.split(separator: "\n").compactMap { line -> (String, String)? in
+            guard let eq = line.firstIndex(of: "=") else { return nil }
+            return (String(line[..<eq]), String(line[line.index(after: eq)...]))
+        }, uniquingKeysWith: { a, _ in a })
+        defer { _ = try? BenchProcess.run("/bin/bash", ["\(root)/scripts/testenv/slapd.sh", "stop", "\(dir)/slapd"]) }
+        let uri = facts["URI"]!, bindDN = facts["BIND_DN"]!, pwFile = facts["BIND_PASSWORD_FILE"]!
+        let dnFormat = "uid=bench%05d,ou=bench,\(facts["BASE_DN"]!)"
+        let baseDN = facts["BASE_DN"]!
+        let dn: @Sendable (Int) -> String = { i in "uid=bench\(String(repeating: "0", count: max(0, 5 - String(i).count)))\(i),ou=bench,\(baseDN)" }
+
+        // Raw C, compiled now.
+        let cc = try BenchProcess.run("/usr/bin/cc", ["-O2", "-o", "\(dir)/passwd_bench", "\(root)/scripts/bench/passwd_bench.c",
+                                                       "-lldap", "-llber", "-lpthread"])
+        guard cc.status == 0 else { throw BenchError.failed("cc: \(cc.stderr)") }
+        func runC(from first: Int, tag: String) throws -> Double {
+            let c = try BenchProcess.run("\(dir)/passwd_bench", [uri, bindDN, pwFile, dnFormat, "\(first)", "\(users)", "\(connections)", tag])
+            guard c.status == 0, let rate = c.stdout.split(separator: " ").first(where: { $0.hasPrefix("rate=") })
+                .flatMap({ Double($0.dropFirst(5).trimmingCharacters(in: .whitespacesAndNewlines)) })
+            else { throw BenchError.failed("passwd_bench: \(c.stdout) \(c.stderr)") }
+            return rate
+        }
+        // C before and after the Swift pool run (the server warms up; the mean is the baseline).
+        let c1 = try runC(from: 1, tag: "b1")
+
+        // Swift: the pool, one Password Modify per reset (what the C program does).
+        var config = DirectoryConfig(flavor: .openldap, uris: [uri], baseDN: facts["BASE_DN"]!)
+        config.allowPlainLoopback = true
+        config.bindDN = bindDN
+        config.bindPasswordFile = pwFile
+        config.connections = connections
+        let service = try LDAPDirectoryService(config: config, logger: Logger(label: "bench"))
+        let pool = service.pool
+        let raw = try await Self.measure(range: (users + 1)...(2 * users), window: connections * 2) { i in
+            let target = dn(i), pw = Secret("Sb9-b1-\(i)-x")
+            _ = try await pool.withHandle(idempotent: false) { h throws(LDAPError) in
+                try h.passwordModify(dn: target, oldPassword: nil, newPassword: pw, controls: [PasswordPolicyControl.request])
+            }
+        }
+        let c2 = try runC(from: 2 * users + 1, tag: "b2")
+        let cRate = (c1 + c2) / 2
+        // Swift: the full OpenLDAP reset (Password Modify, then one Modify for unlock + pwdReset).
+        let full = try await Self.measure(range: (3 * users + 1)...(4 * users), window: connections * 2) { i in
+            let user = DirectoryUser(dn: dn(i), accountName: "bench\(i)")
+            try await service.apply(PasswordWrite(kind: .reset, newPassword: Secret("Sf9-b1-\(i)-x"), oldPassword: nil,
+                                                  unlock: true, mustChange: false), to: user)
+        }
+        await service.shutdown()
+
+        // ldappasswd, one process per reset.
+        let newPw = "\(dir)/slapd/secrets/ldappasswd-new"
+        _ = FileManager.default.createFile(atPath: newPw, contents: Data("Lp9-b1-x".utf8), attributes: [.posixPermissions: 0o600])
+        let lpStart = ContinuousClock.now
+        for i in (4 * users + 1)...(4 * users + ldappasswdUsers) {
+            let r = try BenchProcess.run("/usr/bin/ldappasswd", ["-x", "-H", uri, "-D", bindDN, "-y", pwFile, "-T", newPw, dn(i)])
+            guard r.status == 0 else { throw BenchError.failed("ldappasswd: \(r.stderr)") }
+        }
+        let lpRate = Double(ldappasswdUsers) / (ContinuousClock.now - lpStart).seconds
+
+        print("\(users) resets per contender, \(connections) connections/threads, loopback ldap://, slapd dbnosync + ppolicy, {SSHA}")
+        print(String(format: "  C libldap, %d threads, Password Modify        %8.0f resets/s  (runs before/after Swift: %.0f, %.0f)",
+                     connections, cRate, c1, c2))
+        print(String(format: "  Swift LDAPPool, %d connections, Password Modify %8.0f resets/s  (%.2fx C)  p50 %.2f ms p99 %.2f ms",
+                     connections, raw.rate, raw.rate / cRate, raw.p50 * 1000, raw.p99 * 1000))
+        print(String(format: "  Swift LDAPDirectoryService.apply (2 LDAP ops) %8.0f resets/s  (%.2fx C)  p50 %.2f ms p99 %.2f ms",
+                     full.rate, full.rate / cRate, full.p50 * 1000, full.p99 * 1000))
+        print(String(format: "  ldappasswd, one process per reset (%d)       %8.0f resets/s", ldappasswdUsers, lpRate))
+        print(String(format: "ratio Swift pool / C at %d connections: %.2f (goal >= 0.80)", connections, raw.rate / cRate))
+    }
+
+    struct Measurement { var rate: Double; var p50: Double; var p99: Double }
+
+    /// Runs `op` for every index with at most `window` in flight; rate and latency percentiles.
+    static func measure(range: ClosedRange<Int>, window: Int,
+                        _ op: @escaping @Sendable (Int) async throws -> Void) async throws -> Measurement {
+        let start = ContinuousClock.now
+        var latencies: [Double] = []
+        latencies.reserveCapacity(range.count)
+        try await withThrowingTaskGroup(of: Double.self) { group in
+            var next = range.lowerBound
+            func add() {
+                let i = next
+                next += 1
+                group.addTask {
+                    let t = ContinuousClock.now
+                    try await op(i)
+                    return (ContinuousClock.now - t).seconds
+                }
+            }
+            while next <= range.upperBound && next - range.lowerBound < window { add() }
+            while let l = try await group.next() {
+                latencies.append(l)
+                if next <= range.upperBound { add() }
+            }
+        }
+        let elapsed = (ContinuousClock.now - start).seconds
+        latencies.sort()
+        return Measurement(rate: Double(range.count) / elapsed,
+                           p50: latencies[latencies.count / 2], p99: latencies[min(latencies.count - 1, latencies.count * 99 / 100)])
+    }
+
+    static func repositoryRoot() -> String {
+        let cwd = FileManager.default.currentDirectoryPath
+        if FileManager.default.fileExists(atPath: cwd + "/scripts/testenv/slapd.sh") { return cwd }
+        return URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+    }
+}
+
+enum BenchError: Error, CustomStringConvertible {
+    case usage(String), failed(String)
+    var description: String {
+        switch self {
+        case .usage(let m): "usage: \(m)"
+        case .failed(let m): m
+        }
+    }
+}
+
+extension Duration {
+    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
+}
+
+/// Runs a tool to completion (posix_spawn + waitpid; output through temporary files).
+enum BenchProcess {
+    struct Result { var status: Int32; var stdout: String; var stderr: String }
+
+    static func tempDir() throws -> String {
+        var template = Array("/tmp/wbbench.XXXXXX".utf8CString)
+        guard let p = mkdtemp(&template) else { throw BenchError.failed("mkdtemp") }
+        return String(cString: p)
+    }
+
+    static func run(_ exe: String, _ args: [String]) throws -> Result {
+        let tmp = try tempDir()
+        defer { try? FileManager.default.removeItem(atPath: tmp) }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, tmp + "/out", O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        posix_spawn_file_actions_addopen(&actions, 2, tmp + "/err", O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        let argv: [UnsafeMutablePointer<CChar>?] = ([exe] + args).map { strdup($0) } + [nil]
+        defer { for p in argv { free(p) } }
+        var pid: pid_t = 0
+        guard posix_spawn(&pid, exe, &actions, nil, argv, environ) == 0 else { throw BenchError.failed("cannot run \(exe)") }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
+        return Result(status: (status & 0x7F) == 0 ? (status >> 8) & 0xFF : 128 + (status & 0x7F),
+                      stdout: (try? String(contentsOfFile: tmp + "/out", encoding: .utf8)) ?? "",
+                      stderr: (try? String(contentsOfFile: tmp + "/err", encoding: .utf8)) ?? "")
+    }
+}

@@ -1,0 +1,125 @@
+import ArgumentParser
+import Foundation
+import LDAPDirectory
+import Logging
+import RequestQueue
+import WritebackConfig
+import WritebackCore
+import WritebackPolicy
+
+/// `writebackctl check-password`: the policy verdict for one password, for portals that give
+/// feedback before they enqueue (DESIGN.md "Commands"). Reads the password on stdin (one
+/// trailing newline dropped), looks the user up to know their names, password age and
+/// OpenLDAP `pwdHistory`, checks the daemon's own history hashes when the state store is
+/// readable, and prints every failing rule. Writes nothing anywhere.
+/// Exit 0: passes; 1: a rule failed; 2: any other error.
+struct CheckPassword: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "check-password",
+        abstract: "Check a password (read on stdin) against the policy, without writing anything.",
+        discussion: """
+            Exit status: 0 the password passes, 1 a rule failed, 2 any other error.
+            If the directory cannot be reached, the check continues with the given ID as the
+            account name (no display name, age or directory history) and says so on stderr.
+            """)
+
+    @Option(name: .long, help: "Configuration file.")
+    var config: String = ConfigLoader.defaultPath
+    @Option(name: .long, help: "The user, as the portal knows them (matched against identity attributes).")
+    var user: String?
+    @Option(name: .long, help: "Language of the rule messages (BCP 47: en, zh-CN, zh-TW, ...).")
+    var locale: String?
+    @Flag(name: .long, help: "Print {\"ok\": bool, \"failed\": [rules in order]}.")
+    var json = false
+
+    func run() async throws {
+        guard let user, !user.isEmpty else { fail("--user ID is required") }
+        let configuration: Configuration
+        do { configuration = try ConfigLoader.load(path: config) } catch { fail("\(error)") }
+        let engine: PolicyEngine
+        do { engine = try PolicyEngine.load(policy: configuration.policy, licenses: configuration.licenses) } catch { fail("\(error)") }
+
+        var input = StdinPasswords.readAll()
+        let password = Secret(bytes: StdinPasswords.dropOneNewline(input[...]))
+        for i in input.indices { input[i] = 0 }
+        guard password.unsafeString() != nil else { fail("the password on standard input is not valid UTF-8") }
+
+        let (account, found) = await lookUp(user, configuration: configuration)
+        let inHistory = await historyVerdict(password, user: account, found: found, configuration: configuration)
+        let failed = engine.passwordViolations(password, user: account, inHistory: inHistory, now: Date())
+        report(failed, policy: configuration.policy)
+        if !failed.isEmpty { throw ExitCode(1) }
+    }
+
+    /// The user's directory facts, or a stand-in with the ID as account name when the
+    /// directory cannot answer. `found` says which.
+    private func lookUp(_ id: String, configuration: Configuration) async -> (DirectoryUser, Bool) {
+        let fallback = DirectoryUser(dn: "", accountName: id)
+        var logger = Logger(label: "writebackctl.check-password")
+        logger.logLevel = .error
+        let directory: LDAPDirectoryService
+        do { directory = try LDAPDirectoryService(config: configuration.directory, logger: logger) } catch {
+            note("directory not usable (\(error)); checking with account name \"\(id)\" only")
+            return (fallback, false)
+        }
+        do {
+            let found = try await directory.findUser(identity: id, groupsOfInterest: [])
+            await directory.shutdown()
+            return (found, true)
+        } catch {
+            await directory.shutdown()
+            switch error {
+            case .notFound: fail("no user matches \"\(id)\" under \(configuration.directory.baseDN)")
+            case .ambiguous(let n): fail("\"\(id)\" matches \(n) entries; use a unique identity")
+            default:
+                note("directory unreachable (\(error)); checking with account name \"\(id)\" only")
+                return (fallback, false)
+            }
+        }
+    }
+
+    /// OpenLDAP `pwdHistory` from the entry, and the daemon's own hashes when the state store
+    /// exists and is readable by this user (it is mode 0600: normally root or the daemon).
+    private func historyVerdict(_ password: Secret, user: DirectoryUser, found: Bool, configuration: Configuration) async -> Bool {
+        guard found, configuration.policy.historyCount > 0 else { return false }
+        if PasswordHistoryEntry.contains(password, in: user.passwordHistory) { return true }
+        guard let path = configuration.state.path, FileManager.default.isReadableFile(atPath: path) else {
+            note("state store \(configuration.state.path ?? "(none)") missing or not readable by this user; the daemon's own password history was not checked")
+            return false
+        }
+        do {
+            let store = try SQLiteStateStore(path: path)
+            let record = try await store.history(userDN: user.dn)
+            // One scrypt derivation (≈ 0.1 s); a one-shot command may block for that long.
+            return try PasswordHistoryHasher().isInHistory(password: password, record: record)
+        } catch {
+            note("state store \(path): \(error); the daemon's own password history was not checked")
+            return false
+        }
+    }
+
+    private func report(_ failed: [PasswordRule], policy: PolicyConfig) {
+        if json {
+            let names = failed.map { "\"\($0.rawValue)\"" }.joined(separator: ", ")
+            print("{\"ok\": \(failed.isEmpty), \"failed\": [\(names)]}")
+            return
+        }
+        if failed.isEmpty {
+            print("ok: the password meets the policy")
+            return
+        }
+        print("refused: \(failed.count) rule\(failed.count == 1 ? "" : "s") failed")
+        for (rule, text) in zip(failed, UserMessages.messages(for: failed, locale: locale, policy: policy)) {
+            print("  \(rule.rawValue): \(text)")
+        }
+    }
+
+    private func note(_ message: String) {
+        FileHandle.standardError.write(Data("writebackctl check-password: \(message)\n".utf8))
+    }
+
+    private func fail(_ message: String) -> Never {
+        note(message)
+        Foundation.exit(2)
+    }
+}

@@ -1,0 +1,138 @@
+import ControlSocket
+import Foundation
+import RequestCodec
+import RequestQueue
+import TestSupport
+import WritebackCore
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One end-to-end setup around a real slapd: a temporary directory with fresh keys, a
+/// configuration for the daemon, the queue and state files, and a sealer to produce
+/// requests the way a portal does (signed, sealed, inserted into `reset_requests`).
+/// Exists so each daemon test states only what it changes (poll interval, control group).
+struct E2ESetup {
+    let dir: String
+    let slapd: Slapd
+    let sealer: RequestSealer
+    var configPath: String { dir + "/writebackd.toml" }
+    var socketPath: String { dir + "/run/control.sock" }
+    var queuePath: String { dir + "/queue.sqlite" }
+    var statePath: String { dir + "/state.sqlite" }
+    var outboxDir: String { dir + "/outbox" }
+
+    /// Options the tests vary; everything else is a fixed, valid configuration.
+    struct Options {
+        var pollIntervalMs = 200
+        var connections = 4
+        var historyCount = 0
+        var timeoutSeconds = 2.0
+        var leaseSeconds = 10
+        var controlGroup = ""
+        var adminGroup = ""
+        var throttlePerHour = 1000
+    }
+
+    init(slapd: Slapd, options: Options = Options()) throws {
+        self.slapd = slapd
+        dir = try Slapd.makeTempDir(prefix: "e2e")
+        // Traversable, so a client running as another user reaches the socket.
+        chmod(dir, 0o755)
+        try FileManager.default.createDirectory(atPath: dir + "/keys", withIntermediateDirectories: true,
+                                                attributes: [.posixPermissions: 0o700])
+        try PEMKeys.generate(into: dir + "/keys")
+        sealer = try RequestSealer(sealingPublicKeyPath: dir + "/keys/daemon-sealing.pub",
+                                   signingKeyPath: dir + "/keys/producer-signing.key")
+        try writeConfig(options)
+    }
+
+    func configText(_ o: Options) -> String {
+        """
+        [directory]
+        flavor = "openldap"
+        uri = ["\(slapd.uri)"]
+        start_tls = true
+        ca_file = "\(slapd.caFile)"
+        base_dn = "\(slapd.baseDN)"
+        bind_dn = "\(slapd.bindDN)"
+        bind_password_file = "\(slapd.bindPasswordFile)"
+        connections = \(o.connections)
+        timeout_seconds = \(o.timeoutSeconds)
+
+        [queue]
+        path = "\(queuePath)"
+        poll_interval_ms = \(o.pollIntervalMs)
+        lease_seconds = \(o.leaseSeconds)
+
+        [keys]
+        producer_public_keys = ["\(dir)/keys/producer-signing.pub"]
+        sealing_private_key = "\(dir)/keys/daemon-sealing.key"
+        sealing_public_key = "\(dir)/keys/daemon-sealing.pub"
+
+        [policy]
+        history_count = \(o.historyCount)
+        throttle_per_hour = \(o.throttlePerHour)
+
+        [outbox]
+        dir = "\(outboxDir)"
+
+        [control]
+        socket = "\(socketPath)"
+        group = "\(o.controlGroup)"
+        admin_group = "\(o.adminGroup)"
+
+        [state]
+        path = "\(statePath)"
+
+        """
+    }
+
+    func writeConfig(_ o: Options) throws {
+        try configText(o).write(toFile: configPath, atomically: true, encoding: .utf8)
+    }
+
+    /// A strong random password that passes the default policy and slapd's ppolicy.
+    static func newPassword() -> String {
+        let alphabet = Array("abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789")
+        return "Wb7#" + String((0..<14).map { _ in alphabet.randomElement()! })
+    }
+
+    /// Builds an administrator-initiated reset for `user` (no verification needed, licensed).
+    func resetRow(user: String, ttl: TimeInterval = 900) throws -> SignedRequest {
+        var b = RequestBuilder(kind: .reset, user: user, initiator: .admin(name: "e2e"), ttl: ttl)
+        b.licenses = ["AAD_PREMIUM"]
+        return try sealer.build(b, newPassword: Secret(Self.newPassword()))
+    }
+
+    /// Inserts `count` resets spread over `users`; returns their ids.
+    @discardableResult
+    func enqueueResets(_ count: Int, users: [String]) async throws -> [String] {
+        let queue = try SQLiteRequestQueue(path: queuePath)
+        var ids: [String] = []
+        for i in 0..<count {
+            let row = try resetRow(user: users[i % users.count])
+            try await queue.enqueue(id: row.id, payload: row.payload, signature: row.signature)
+            ids.append(row.id)
+        }
+        return ids
+    }
+
+    func queue() throws -> SQLiteRequestQueue { try SQLiteRequestQueue(path: queuePath) }
+
+    /// Removes the directory (kept when WRITEBACKD_KEEP_E2E=1, to read the daemon's log).
+    func cleanup() {
+        if ProcessInfo.processInfo.environment["WRITEBACKD_KEEP_E2E"] == "1" { print("E2E kept: \(dir)"); return }
+        try? FileManager.default.removeItem(atPath: dir)
+    }
+}
+
+/// Waits until `condition` holds or `timeout` passes; returns whether it held.
+func eventually(timeout: TimeInterval, every interval: Duration = .milliseconds(100), _ condition: () async throws -> Bool) async rethrows -> Bool {
+    let deadline = Date().addingTimeInterval(timeout)
+    while Date() < deadline {
+        if try await condition() { return true }
+        try? await Task.sleep(for: interval)
+    }
+    return try await condition()
+}

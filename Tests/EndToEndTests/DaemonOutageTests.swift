@@ -1,0 +1,54 @@
+import Foundation
+import RequestQueue
+import Testing
+import TestSupport
+import WritebackCore
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A directory outage costs nothing but time: slapd frozen (SIGSTOP) for 20 s, then back →
+/// every request still succeeds, without burning attempts; `status` says `directory_down`
+/// meanwhile.
+@Suite("Daemon survives a directory outage", .serialized)
+struct DaemonOutageTests {
+    @Test("slapd stopped for 20 s then back: every request succeeds")
+    func outage() async throws {
+        try await withSlapd { slapd in
+            let setup = try E2ESetup(slapd: slapd, options: .init(pollIntervalMs: 200, timeoutSeconds: 1, leaseSeconds: 10))
+            defer { setup.cleanup() }
+            let daemon = try DaemonProcess(configPath: setup.configPath, socketPath: setup.socketPath, logPath: setup.dir + "/daemon.log")
+            defer { daemon.stop() }
+            #expect(await daemon.waitReady(), "daemon not ready: \(daemon.log)")
+            let users = ["alice", "bob", "carol", "dave", "grace"]
+            var ids = try await setup.enqueueResets(3, users: users)
+
+            slapd.suspend()
+            var resumed = false
+            defer { if !resumed { slapd.resume() } }
+            ids += try await setup.enqueueResets(10, users: users)
+            let down = await eventually(timeout: 15) { (try? daemon.status())?["state"]?.stringValue == "directory_down" }
+            try await Task.sleep(for: .seconds(20))
+            let queue = try setup.queue()
+            let during = try await queue.counts()
+            slapd.resume()
+            resumed = true
+
+            let done = await eventually(timeout: 60) {
+                var all = true
+                for id in ids where (try? await queue.summary(id: id))?.state.isTerminal != true { all = false }
+                return all
+            }
+            #expect(done, "log: \(daemon.log.suffix(2000))")
+            var outcomes: [String: Int] = [:]
+            for id in ids {
+                let s = try await queue.summary(id: id)
+                outcomes[s?.outcome ?? "none", default: 0] += 1
+            }
+            #expect(outcomes == ["succeeded": ids.count], "\(outcomes)")
+            #expect(down, "status never showed directory_down")
+            #expect((during[.succeeded] ?? 0) <= 3)
+            print("E2E outage: during \(during), outcomes \(outcomes)")
+        }
+    }
+}

@@ -1,0 +1,58 @@
+import Foundation
+import Logging
+import TestSupport
+import WritebackCore
+@testable import LDAPDirectory
+
+/// Shared pieces of the OpenLDAP integration tests: a service configured against a test
+/// slapd, fresh random passwords, and a way to catch the typed `DirectoryError`.
+enum OpenLDAPFixture {
+    /// A service bound as the write-only account over StartTLS with the test CA.
+    static func service(_ slapd: Slapd, uris: [String]? = nil, caFile: String? = nil, startTLS: Bool = true,
+                        bindDN: String? = nil, passwordFile: String? = nil, bindMethod: BindMethod = .simple,
+                        timeout: Double = 5, connections: Int = 2, alternateMail: String? = "mailLocalAddress") throws -> LDAPDirectoryService {
+        var c = DirectoryConfig(flavor: .openldap, uris: uris ?? [slapd.uri], baseDN: slapd.baseDN)
+        c.startTLS = startTLS
+        c.caFile = caFile ?? slapd.caFile
+        c.bindMethod = bindMethod
+        if bindMethod == .simple {
+            c.bindDN = bindDN ?? slapd.bindDN
+            c.bindPasswordFile = passwordFile ?? slapd.bindPasswordFile
+        }
+        c.timeoutSeconds = timeout
+        c.connections = connections
+        c.alternateMailAttribute = alternateMail
+        return try LDAPDirectoryService(config: c, logger: Logger(label: "test.openldap"))
+    }
+
+    /// A password generated now, long and mixed enough for any rule.
+    static func newPassword() -> String { "Nw9-" + UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(16) }
+
+    static func reset(_ pw: String, unlock: Bool = true, mustChange: Bool = false) -> PasswordWrite {
+        PasswordWrite(kind: .reset, newPassword: Secret(pw), oldPassword: nil, unlock: unlock, mustChange: mustChange)
+    }
+}
+
+/// The `DirectoryError` `body` throws, or nil when it succeeds.
+func directoryError<T>(_ body: () async throws(DirectoryError) -> T) async -> DirectoryError? {
+    do {
+        _ = try await body()
+        return nil
+    } catch {
+        return error
+    }
+}
+
+/// A loopback port nothing listens on (bound, then closed).
+func closedLoopbackPort() -> Int {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    defer { close(fd) }
+    var addr = sockaddr_in()
+    addr.sin_family = sa_family_t(AF_INET)
+    addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+    addr.sin_port = 0
+    var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+    _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) } }
+    _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
+    return Int(UInt16(bigEndian: addr.sin_port))
+}

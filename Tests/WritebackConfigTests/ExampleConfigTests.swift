@@ -1,0 +1,72 @@
+import Testing
+import WritebackCore
+@testable import WritebackConfig
+
+/// The shipped examples in config/ must always load: they are what administrators copy.
+@Suite("Example configurations")
+struct ExampleConfigTests {
+    static let configDir: String = {
+        // Tests/WritebackConfigTests/ExampleConfigTests.swift → repository root
+        var parts = "\(#filePath)".split(separator: "/", omittingEmptySubsequences: false)
+        parts.removeLast(3)
+        return parts.joined(separator: "/") + "/config"
+    }()
+
+    static func load(_ name: String) throws(ConfigError) -> Configuration {
+        let path = configDir + "/" + name
+        return try ConfigLoader.parse(toml: try ConfigLoader.readText(path), path: path,
+                                      groupExists: { ["writebackd", "sudo"].contains($0) })
+    }
+
+    @Test("writebackd.toml loads and states exactly the defaults")
+    func reference() throws {
+        let c = try Self.load("writebackd.toml")
+        #expect(c.policy == PolicyConfig())
+        #expect(c.licenses == LicensesConfig())
+        var q = QueueConfig(); q.url = nil
+        #expect(c.queue == q)
+        #expect(c.control == ControlConfig())
+        #expect(c.state == StateConfig())
+        var d = DirectoryConfig(flavor: .openldap, uris: ["ldaps://ldap1.example.org", "ldaps://ldap2.example.org"],
+                                baseDN: "ou=people,dc=example,dc=org")
+        d.caFile = "/etc/writebackd/directory-ca.pem"
+        d.bindDN = "cn=writebackd,ou=services,dc=example,dc=org"
+        d.bindPasswordFile = "/run/credentials/writebackd.service/bind-password"
+        #expect(c.directory == d)
+        #expect(c.outbox == OutboxConfig(dir: "/var/lib/writebackd/outbox"))
+    }
+
+    @Test("every key of every section is written in writebackd.toml")
+    func everyKeyDocumented() throws {
+        let text = try ConfigLoader.readText(Self.configDir + "/writebackd.toml")
+        let all: [(String, [String])] = [
+            ("directory", DirectorySection.keys), ("queue", QueueSection.keys), ("keys", KeysSection.keys),
+            ("policy", PolicySection.keys), ("licenses", LicensesSection.keys), ("outbox", OutboxSection.keys),
+            ("control", ControlSection.keys), ("state", StateSection.keys),
+        ]
+        for (section, keys) in all {
+            #expect(text.contains("[\(section)]"), "[\(section)]")
+            for key in keys {
+                #expect(text.contains("\n\(key) =") || text.contains("\n# \(key) ="), "\(section).\(key) is not in writebackd.toml")
+            }
+        }
+    }
+
+    @Test("active-directory.toml loads")
+    func activeDirectory() throws {
+        let c = try Self.load("active-directory.toml")
+        #expect(c.directory.flavor == .activeDirectory)
+        #expect(c.policy.ssprScope == .selected && c.policy.methodsRequired == 2)
+        #expect(c.directory.alternateMailAttribute == "otherMailbox")
+    }
+
+    @Test("openldap.toml loads")
+    func openldap() throws {
+        let c = try Self.load("openldap.toml")
+        #expect(c.directory.flavor == .openldap && c.directory.startTLS)
+        #expect(c.directory.timeoutSeconds == 5)
+        #expect(c.keys.producerPublicKeys.count == 2)
+        #expect(!c.licenses.enforce)
+        #expect(c.control.metricsListen == "127.0.0.1:9469")
+    }
+}
