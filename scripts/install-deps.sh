@@ -7,7 +7,7 @@ PACKAGES=(
   # build: libldap/liblber/libsasl for CLDAP, SQLite for GRDB
   libldap2-dev libsasl2-dev libsqlite3-dev pkg-config
   # test directories: OpenLDAP with ppolicy, a Samba AD DC, Kerberos for GSSAPI
-  slapd ldap-utils samba-ad-dc krb5-user libsasl2-modules-gssapi-mit
+  slapd ldap-utils samba-ad-dc samba-ad-provision krb5-user libsasl2-modules-gssapi-mit
   # test tools: CA and certificates, the sqlite3 CLI, an independent Python producer, a real MTA path
   openssl sqlite3 python3 python3-cryptography python3-aiosmtpd msmtp iproute2 util-linux procps
   # the systemd unit's checks (systemd-analyze)

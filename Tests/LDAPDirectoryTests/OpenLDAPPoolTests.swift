@@ -35,7 +35,7 @@ struct OpenLDAPPoolTests {
                         try await dir.pool.withHandle { h throws(LDAPError) in
                             _ = try h.rootDSE(attributes: ["namingContexts"])
                             // The OS thread's name, as the connection set it.
-                            (try? String(contentsOfFile: "/proc/thread-self/comm", encoding: .utf8))?
+                            return (try? String(contentsOfFile: "/proc/thread-self/comm", encoding: .utf8))?
                                 .trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
                         }
                     }

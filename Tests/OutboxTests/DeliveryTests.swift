@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import Testing
+import TestSupport
 import WritebackCore
 @testable import Outbox
 
@@ -128,7 +129,9 @@ struct DeliveryTests {
         let outbox = setup.dir + "/outbox"
         let id = UUID().uuidString.lowercased()
         try await OutboxWriter(config: setup.config, logger: logger).confirm(OutboxFixture.confirmation(id: id))
-        let deliverer = try OutboxDeliverer(config: setup.config, logger: logger, policy: Self.fastPolicy(backoff: 0.5))
+        let clock = ManualClock()
+        let deliverer = try OutboxDeliverer(config: setup.config, logger: logger, policy: Self.fastPolicy(backoff: 0.5),
+                                            now: { clock.now() })
 
         let down = await deliverer.deliverDue()
         #expect(down.deferred == 1 && down.delivered == 0)
@@ -140,7 +143,7 @@ struct DeliveryTests {
         let notDue = await deliverer.deliverDue()     // backoff not over: no attempt
         #expect(notDue.waiting == 1 && notDue.deferred == 0)
 
-        try await Task.sleep(for: .milliseconds(600))
+        clock.advance(0.6)
         let stillDown = await deliverer.deliverDue()  // second attempt, still down: backoff doubles
         #expect(stillDown.deferred == 1)
         let record2 = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: "\(outbox)/state/\(id)-1.eml.json"))) as? [String: Any]
@@ -149,7 +152,7 @@ struct DeliveryTests {
 
         let sink = try SMTPSink(directory: sinkDir, port: port)   // back
         defer { sink.stop() }
-        try await Task.sleep(for: .milliseconds(1100))
+        clock.advance(1.1)
         let back = await deliverer.deliverDue()
         #expect(back.delivered == 1)
         #expect(OutboxFixture.files(outbox, "sent") == ["\(id)-1.eml"])

@@ -119,9 +119,7 @@ private actor SharedSambaDC {
     func get() async throws -> SambaDC {
         if let task { return try await task.value }
         let task = Task<SambaDC, any Error> {
-            let dc = try await withCheckedThrowingContinuation { (cont: CheckedContinuation<SambaDC, any Error>) in
-                Thread { cont.resume(with: Result { try SambaDC.start() }) }.start()
-            }
+            let dc = try await offPool("samba-dc-start") { try SambaDC.start() }
             RunningDC.set(dc)
             return dc
         }

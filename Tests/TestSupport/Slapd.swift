@@ -171,7 +171,9 @@ public struct Slapd: Sendable {
 public func withSlapd<T>(benchUsers: Int = 0, dbnosync: Bool = false,
                          isolation: isolated (any Actor)? = #isolation,
                          _ body: (Slapd) async throws -> T) async throws -> T {
-    let slapd = try Slapd.start(benchUsers: benchUsers, dbnosync: dbnosync)
+    // Off the cooperative pool: starting slapd waits for a script (and, with bench users, for
+    // slapadd), and on 2 cores a blocked pool thread stalls every other test.
+    let slapd = try await offPool("slapd-start") { try Slapd.start(benchUsers: benchUsers, dbnosync: dbnosync) }
     defer { slapd.stop() }
     return try await body(slapd)
 }

@@ -1,0 +1,36 @@
+import Foundation
+
+/// A wall clock that moves only when a test says so, for code that takes an injected
+/// `now: @Sendable () -> Date` (backoff, leases, expiry). Exists so a test of "not due yet,
+/// due now" cannot race the machine: on 2 cores a busy test run can stall a task for seconds.
+///
+/// `@unchecked Sendable` is sound: `current` is only read and written while `lock` is held.
+public final class ManualClock: @unchecked Sendable {
+    private let lock = NSLock()
+    private var current: Date
+
+    public init(_ start: Date = Date()) { current = start }
+
+    public func now() -> Date {
+        lock.lock(); defer { lock.unlock() }
+        return current
+    }
+
+    public func advance(_ seconds: TimeInterval) {
+        lock.lock(); defer { lock.unlock() }
+        current = current.addingTimeInterval(seconds)
+    }
+}
+
+/// Runs blocking work (a server's start script, `waitpid`) on a thread of its own, so a test
+/// that waits for it does not hold one of the cooperative pool's threads — on 2 cores there
+/// are only two, and a Samba DC's first provisioning takes a minute.
+public func offPool<T: Sendable>(_ name: String = "test-blocking", _ body: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
+        let thread = Thread {
+            do { continuation.resume(returning: try body()) } catch { continuation.resume(throwing: error) }
+        }
+        thread.name = name
+        thread.start()
+    }
+}
