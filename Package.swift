@@ -4,7 +4,7 @@ import PackageDescription
 
 let package = Package(
     name: "writebackd",
-    platforms: [.macOS(.v14)],
+    platforms: [.macOS(.v15)],   // Mutex, Atomic, TaskExecutor; the daemon itself targets Linux
     products: [
         .executable(name: "writebackd", targets: ["writebackd"]),
         .executable(name: "writebackctl", targets: ["writebackctl"]),

@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # `make bench`: builds writeback-bench in release mode and runs every benchmark. Each prints its
 # figures beside a baseline measured in the same run (directory: raw C over libldap and an
-# ldappasswd loop against a throwaway slapd; policy: its own goals).
-#   BENCH_USERS (default 3000), BENCH_CONNECTIONS (default 4), BENCH_LDAPPASSWD_USERS (default 200)
+# ldappasswd loop against a throwaway slapd, after a warm-up pass, in two rounds of mirrored
+# order so the server's drift cancels; policy: its own goals).
+#   BENCH_USERS (default 6000 per run; the slapd gets 8x that), BENCH_CONNECTIONS (default 4),
+#   BENCH_LDAPPASSWD_USERS (default 200)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 swift build -c release --product writeback-bench
 bin=$(swift build -c release --show-bin-path)/writeback-bench
-"$bin" directory --users "${BENCH_USERS:-3000}" --connections "${BENCH_CONNECTIONS:-4}" \
+"$bin" directory --users "${BENCH_USERS:-6000}" --connections "${BENCH_CONNECTIONS:-4}" \
     --ldappasswd-users "${BENCH_LDAPPASSWD_USERS:-200}"
 "$bin" policy

@@ -25,7 +25,7 @@ public struct ConnectionSettings: Sendable {
 /// opens the handle lazily on the best URI (`EndpointTracker`), drops it after a timeout or a
 /// lost connection, and moves back to an earlier URI once that one is due for a retry.
 actor LDAPConnection {
-    private let executor: ThreadExecutor
+    nonisolated let executor: ThreadExecutor
     nonisolated var unownedExecutor: UnownedSerialExecutor { executor.asUnownedSerialExecutor() }
 
     private let settings: ConnectionSettings

@@ -72,6 +72,8 @@ public final class LDAPDirectoryService: PasswordDirectory {
 
     public func health() async -> [EndpointHealth] { pool.health() }
 
+    public func taskExecutor(forWorker worker: Int) -> (any TaskExecutor)? { pool.taskExecutor(forWorker: worker) }
+
     public func shutdown() async { await pool.shutdown() }
 
     /// Validates `config` (URIs, encryption, credentials) and reads the bind password.

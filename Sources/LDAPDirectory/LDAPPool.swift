@@ -5,6 +5,10 @@ import WritebackCore
 /// requests. It exists so that flavours can say "run this on some connection" without
 /// knowing about threads or fail-over: each call goes to the connection with the fewest calls
 /// in flight, and is awaited without blocking the caller's thread.
+///
+/// Affinity: a task started with `executorPreference: pool.taskExecutor(forWorker: i)` runs
+/// on connection i's thread, and its calls go to connection i without a thread switch
+/// (one worker per connection, as the daemon runs them).
 public final class LDAPPool: Sendable {
     private let connections: [LDAPConnection]
     private let inFlight: Locked<[Int]>
@@ -47,8 +51,19 @@ public final class LDAPPool: Sendable {
         for c in connections { await c.close() }
     }
 
+    /// The executor a worker task should prefer so that its directory calls stay on one
+    /// connection's thread: worker `i` uses connection `i % connections`.
+    public func taskExecutor(forWorker i: Int) -> any TaskExecutor {
+        connections[i % connections.count].executor
+    }
+
     private func acquire() -> Int {
-        inFlight.withLock { counts in
+        let here = connections.firstIndex { $0.executor.isCurrent }
+        return inFlight.withLock { counts in
+            if let here {
+                counts[here] += 1
+                return here
+            }
             var best = 0
             for i in counts.indices where counts[i] < counts[best] { best = i }
             counts[best] += 1

@@ -52,6 +52,14 @@ public protocol PasswordDirectory: Sendable {
 
     /// Current health of each configured URI.
     func health() async -> [EndpointHealth]
+
+    /// The executor that worker `worker`'s task should prefer, so that its directory calls
+    /// stay on one connection's thread instead of hopping threads for every call; nil: none.
+    func taskExecutor(forWorker worker: Int) -> (any TaskExecutor)?
+}
+
+extension PasswordDirectory {
+    public func taskExecutor(forWorker worker: Int) -> (any TaskExecutor)? { nil }
 }
 
 /// A queue row as claimed by the daemon. `payload` and `signature` are untrusted until the

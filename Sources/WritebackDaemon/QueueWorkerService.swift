@@ -6,7 +6,9 @@ import WritebackCore
 
 /// The poller and its workers: claims at most as many rows as there are free workers (one per
 /// directory connection), runs each through the pipeline, and polls again as soon as a worker
-/// is free or the poll interval has passed. Paused: claims nothing. While no directory
+/// is free or the poll interval has passed. Worker slot i runs its request as a task that
+/// prefers connection i's thread (`PasswordDirectory.taskExecutor(forWorker:)`), so the
+/// pipeline's directory calls do not hop threads. Paused: claims nothing. While no directory
 /// answers: one probe request at a time, so an outage costs neither attempts nor CPU.
 ///
 /// Graceful shutdown (SIGTERM) stops claiming and lets the requests in flight finish and be
@@ -19,13 +21,17 @@ public final class QueueWorkerService: Service, Sendable {
     let logger: Logger
     let workers: Int
     let waker = Waker()
-    private let busy = Mutex(0)
+    /// Free worker slots; `workers - count` requests are in flight.
+    private let freeSlots: Mutex<[Int]>
     private let stopping = Atomic<Bool>(false)
 
     init(processor: RequestProcessor, queue: any RequestQueueStore, state: DaemonState, systemd: SystemdNotifier, logger: Logger, workers: Int) {
         self.processor = processor; self.queue = queue; self.state = state; self.systemd = systemd
         self.logger = logger; self.workers = max(1, workers)
+        freeSlots = Mutex(Array((0..<max(1, workers)).reversed()))
     }
+
+    private var inFlight: Int { workers - freeSlots.withLock { $0.count } }
 
     /// Wakes the poller now (after resume, or when a worker is free).
     public func poke() { waker.wake() }
@@ -37,7 +43,7 @@ public final class QueueWorkerService: Service, Sendable {
                     let config = state.runtime.config.queue
                     var interval = Duration.milliseconds(max(10, config.pollIntervalMs))
                     if state.isPaused { await waker.wait(timeout: interval); continue }
-                    let inFlight = busy.withLock { $0 }
+                    let inFlight = self.inFlight
                     var limit = workers - inFlight
                     if state.phase == .directoryDown {
                         // Probe with one request at a time until a directory answers.
@@ -55,19 +61,20 @@ public final class QueueWorkerService: Service, Sendable {
                             continue
                         }
                         for request in claimed {
-                            busy.withLock { $0 += 1 }
-                            group.addTask {
+                            // claim() returned at most `limit` rows, so a slot is free.
+                            let slot = freeSlots.withLock { $0.removeLast() }
+                            group.addTask(executorPreference: processor.directory.taskExecutor(forWorker: slot)) {
                                 await self.processor.process(request)
-                                self.busy.withLock { $0 -= 1 }
+                                self.freeSlots.withLock { $0.append(slot) }
                                 self.waker.wake()
                             }
                         }
                         // A full batch: there may be more; go round (a full house waits below).
-                        if claimed.count == limit, state.phase != .directoryDown, workers - busy.withLock({ $0 }) > 0 { continue }
+                        if claimed.count == limit, state.phase != .directoryDown, self.inFlight < workers { continue }
                     }
                     await waker.wait(timeout: interval)
                 }
-                logger.info("stopped claiming; finishing the requests in flight", metadata: ["in_flight": "\(busy.withLock { $0 })"])
+                logger.info("stopped claiming; finishing the requests in flight", metadata: ["in_flight": "\(self.inFlight)"])
             }
             do {
                 try await queue.releaseAll(owner: processor.owner)

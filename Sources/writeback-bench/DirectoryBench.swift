@@ -33,7 +33,7 @@ struct DirectoryBench {
         let root = Self.repositoryRoot()
         let dir = try BenchProcess.tempDir()
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let total = 4 * users + ldappasswdUsers
+        let total = 8 * users + ldappasswdUsers
         print("== directory ==")
         print("starting slapd (ppolicy, dbnosync) with \(total) users …")
         let start = try BenchProcess.run("/bin/bash", ["\(root)/scripts/testenv/slapd.sh", "start", "\(dir)/slapd",
@@ -60,10 +60,8 @@ struct DirectoryBench {
             else { throw BenchError.failed("passwd_bench: \(c.stdout) \(c.stderr)") }
             return rate
         }
-        // C before and after the Swift pool run (the server warms up; the mean is the baseline).
-        let c1 = try runC(from: 1, tag: "b1")
-
-        // Swift: the pool, one Password Modify per reset (what the C program does).
+        // Blocks of `users` fresh entries: block k is users k*users+1 … (k+1)*users.
+        func block(_ k: Int) -> ClosedRange<Int> { (k * users + 1)...((k + 1) * users) }
         var config = DirectoryConfig(flavor: .openldap, uris: [uri], baseDN: facts["BASE_DN"]!)
         config.allowPlainLoopback = true
         config.bindDN = bindDN
@@ -71,16 +69,36 @@ struct DirectoryBench {
         config.connections = connections
         let service = try LDAPDirectoryService(config: config, logger: Logger(label: "bench"))
         let pool = service.pool
-        let raw = try await Self.measure(range: (users + 1)...(2 * users), window: connections * 2) { i in
+        // Swift: the pool, one Password Modify per reset (what the C program does).
+        @Sendable func reset(_ i: Int) async throws {
             let target = dn(i), pw = Secret("Sb9-b1-\(i)-x")
             _ = try await pool.withHandle(idempotent: false) { h throws(LDAPError) in
                 try h.passwordModify(dn: target, oldPassword: nil, newPassword: pw, controls: [PasswordPolicyControl.request])
             }
         }
-        let c2 = try runC(from: 2 * users + 1, tag: "b2")
+        // Pinned: op k runs as a task that prefers worker k's connection thread (the daemon's
+        // workers run this way); unpinned: every task on the global pool, each call hops.
+        let pinned = { (k: Int) -> (any TaskExecutor)? in pool.taskExecutor(forWorker: k) }
+        func runPinned(_ k: Int) async throws -> Measurement {
+            try await Self.measure(range: block(k), window: connections * 2, executor: pinned, reset)
+        }
+        func runHopping(_ k: Int) async throws -> Measurement {
+            try await Self.measure(range: block(k), window: connections * 2, reset)
+        }
+
+        // The server's rate drifts while it warms up: one warm-up pass, then two rounds in
+        // mirrored order (C, pinned, unpinned; unpinned, pinned, C); each figure is the mean.
+        _ = try runC(from: block(0).lowerBound, tag: "w0")
+        let c1 = try runC(from: block(1).lowerBound, tag: "b1")
+        let p1 = try await runPinned(2)
+        let h1 = try await runHopping(3)
+        let h2 = try await runHopping(4)
+        let p2 = try await runPinned(5)
+        let c2 = try runC(from: block(6).lowerBound, tag: "b2")
         let cRate = (c1 + c2) / 2
+        let raw = Measurement.mean(p1, p2), hopping = Measurement.mean(h1, h2)
         // Swift: the full OpenLDAP reset (Password Modify, then one Modify for unlock + pwdReset).
-        let full = try await Self.measure(range: (3 * users + 1)...(4 * users), window: connections * 2) { i in
+        let full = try await Self.measure(range: block(7), window: connections * 2, executor: pinned) { i in
             let user = DirectoryUser(dn: dn(i), accountName: "bench\(i)")
             try await service.apply(PasswordWrite(kind: .reset, newPassword: Secret("Sf9-b1-\(i)-x"), oldPassword: nil,
                                                   unlock: true, mustChange: false), to: user)
@@ -91,27 +109,36 @@ struct DirectoryBench {
         let newPw = "\(dir)/slapd/secrets/ldappasswd-new"
         _ = FileManager.default.createFile(atPath: newPw, contents: Data("Lp9-b1-x".utf8), attributes: [.posixPermissions: 0o600])
         let lpStart = ContinuousClock.now
-        for i in (4 * users + 1)...(4 * users + ldappasswdUsers) {
+        for i in (8 * users + 1)...(8 * users + ldappasswdUsers) {
             let r = try BenchProcess.run("/usr/bin/ldappasswd", ["-x", "-H", uri, "-D", bindDN, "-y", pwFile, "-T", newPw, dn(i)])
             guard r.status == 0 else { throw BenchError.failed("ldappasswd: \(r.stderr)") }
         }
         let lpRate = Double(ldappasswdUsers) / (ContinuousClock.now - lpStart).seconds
 
-        print("\(users) resets per contender, \(connections) connections/threads, loopback ldap://, slapd dbnosync + ppolicy, {SSHA}")
-        print(String(format: "  C libldap, %d threads, Password Modify        %8.0f resets/s  (runs before/after Swift: %.0f, %.0f)",
+        print("\(users) resets per run, \(connections) connections/threads, loopback ldap://, slapd dbnosync + ppolicy, {SSHA}")
+        print(String(format: "  C libldap, %d threads, Password Modify        %8.0f resets/s  (runs: %.0f, %.0f)",
                      connections, cRate, c1, c2))
-        print(String(format: "  Swift LDAPPool, %d connections, Password Modify %8.0f resets/s  (%.2fx C)  p50 %.2f ms p99 %.2f ms",
-                     connections, raw.rate, raw.rate / cRate, raw.p50 * 1000, raw.p99 * 1000))
+        print(String(format: "  Swift LDAPPool, workers pinned to connections  %8.0f resets/s  (%.2fx C)  p50 %.2f ms p99 %.2f ms  (runs: %.0f, %.0f)",
+                     raw.rate, raw.rate / cRate, raw.p50 * 1000, raw.p99 * 1000, p1.rate, p2.rate))
+        print(String(format: "  Swift LDAPPool, unpinned tasks (calls hop)     %8.0f resets/s  (%.2fx C)  p50 %.2f ms p99 %.2f ms  (runs: %.0f, %.0f)",
+                     hopping.rate, hopping.rate / cRate, hopping.p50 * 1000, hopping.p99 * 1000, h1.rate, h2.rate))
         print(String(format: "  Swift LDAPDirectoryService.apply (2 LDAP ops) %8.0f resets/s  (%.2fx C)  p50 %.2f ms p99 %.2f ms",
                      full.rate, full.rate / cRate, full.p50 * 1000, full.p99 * 1000))
         print(String(format: "  ldappasswd, one process per reset (%d)       %8.0f resets/s", ldappasswdUsers, lpRate))
         print(String(format: "ratio Swift pool / C at %d connections: %.2f (goal >= 0.80)", connections, raw.rate / cRate))
     }
 
-    struct Measurement { var rate: Double; var p50: Double; var p99: Double }
+    struct Measurement {
+        var rate: Double; var p50: Double; var p99: Double
+        static func mean(_ a: Measurement, _ b: Measurement) -> Measurement {
+            Measurement(rate: (a.rate + b.rate) / 2, p50: (a.p50 + b.p50) / 2, p99: (a.p99 + b.p99) / 2)
+        }
+    }
 
     /// Runs `op` for every index with at most `window` in flight; rate and latency percentiles.
-    static func measure(range: ClosedRange<Int>, window: Int,
+    /// Runs `op` for every index with `window` in flight; op `k` of the window runs as a task
+    /// that prefers `executor(k)` (nil: the global pool).
+    static func measure(range: ClosedRange<Int>, window: Int, executor: (Int) -> (any TaskExecutor)? = { _ in nil },
                         _ op: @escaping @Sendable (Int) async throws -> Void) async throws -> Measurement {
         let start = ContinuousClock.now
         var latencies: [Double] = []
@@ -121,7 +148,7 @@ struct DirectoryBench {
             func add() {
                 let i = next
                 next += 1
-                group.addTask {
+                group.addTask(executorPreference: executor(i)) {
                     let t = ContinuousClock.now
                     try await op(i)
                     return (ContinuousClock.now - t).seconds

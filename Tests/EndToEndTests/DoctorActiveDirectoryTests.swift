@@ -23,23 +23,7 @@ struct DoctorActiveDirectoryTests {
         timeout_seconds = 5
         doctor_test_user = "paul.plain"
 
-        [queue]
-        path = "\(dir)/queue.sqlite"
-
-        [keys]
-        producer_public_keys = ["\(dir)/keys/producer-signing.pub"]
-        sealing_private_key = "\(dir)/keys/daemon-sealing.key"
-        sealing_public_key = "\(dir)/keys/daemon-sealing.pub"
-
-        [outbox]
-        dir = "\(dir)/outbox"
-
-        [control]
-        socket = "\(dir)/control.sock"
-        group = ""
-
-        [state]
-        path = "\(dir)/state.sqlite"
+        \(localConfigSections(dir: dir))
         """.write(toFile: path, atomically: true, encoding: .utf8)
         return path
     }

@@ -40,23 +40,7 @@ struct DoctorTests {
             doctor_test_user = "alice"
             \(extra)
 
-            [queue]
-            path = "\(dir)/queue.sqlite"
-
-            [keys]
-            producer_public_keys = ["\(dir)/keys/producer-signing.pub"]
-            sealing_private_key = "\(dir)/keys/daemon-sealing.key"
-            sealing_public_key = "\(dir)/keys/daemon-sealing.pub"
-
-            [outbox]
-            dir = "\(dir)/outbox"
-
-            [control]
-            socket = "\(dir)/control.sock"
-            group = ""
-
-            [state]
-            path = "\(dir)/state.sqlite"
+            \(localConfigSections(dir: dir))
             """
             try text.write(toFile: configPath, atomically: true, encoding: .utf8)
         }

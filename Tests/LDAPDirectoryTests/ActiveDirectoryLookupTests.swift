@@ -113,7 +113,7 @@ struct ActiveDirectoryLookupTests {
         // A throwaway account as the "service": a wrong password must not lock the real one.
         let user = try ADFixture.user(dc, "badsvc")
         let file = dc.dir + "/secrets/wrong-\(UUID().uuidString)"
-        FileManager.default.createFile(atPath: file, contents: Data("Not-\(user.password)".utf8), attributes: [.posixPermissions: 0o600])
+        _ = FileManager.default.createFile(atPath: file, contents: Data("Not-\(user.password)".utf8), attributes: [.posixPermissions: 0o600])
         defer { try? FileManager.default.removeItem(atPath: file) }
         let svc = try ADFixture.service(dc, bindDN: user.dn, passwordFile: file)
         defer { Task { await svc.shutdown() } }

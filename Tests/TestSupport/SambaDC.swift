@@ -73,7 +73,7 @@ public struct SambaDC: Sendable {
     /// Starts a DC in a fresh directory (blocking). Prefer `shared()`: one DC per machine at a time.
     public static func start() throws -> SambaDC {
         let dir = try Slapd.makeTempDir(prefix: "samba-dc")
-        let r = try Self.run("/bin/bash", [script, "start", dir], environment: ["SAMBA_DC_OWNER_PID": String(getpid())])
+        let r = try ToolRunner.run("/bin/bash", [script, "start", dir], environment: ["SAMBA_DC_OWNER_PID": String(getpid())])
         guard r.status == 0 else {
             throw SlapdHarnessError.startFailed("samba-dc.sh exited \(r.status): \(r.stderr)")
         }
@@ -84,7 +84,7 @@ public struct SambaDC: Sendable {
 
     /// Stops the DC (its whole process group, by PGID) and removes its directory.
     public func stop() {
-        _ = try? Self.run("/bin/bash", [Self.script, "stop", dir])
+        _ = try? ToolRunner.run("/bin/bash", [Self.script, "stop", dir])
         try? FileManager.default.removeItem(atPath: dir)
     }
 
@@ -244,52 +244,6 @@ extension SambaDC {
     }
 
     private func ldap(_ tool: String, _ args: [String], stdin: Data? = nil) throws -> ToolRunner.Result {
-        try Self.run(tool, args, environment: ["LDAPTLS_CACERT": caFile, "LDAPTLS_REQCERT": "demand"], stdin: stdin)
-    }
-
-    /// Runs a tool to completion with `posix_spawn` + `waitpid` (Foundation's `Process` left
-    /// the harness script unreaped when called off the cooperative pool). `stdin` goes through
-    /// a pipe, never a file; output goes through 0600 temporary files.
-    static func run(_ executable: String, _ arguments: [String], environment: [String: String] = [:],
-                    stdin: Data? = nil) throws -> ToolRunner.Result {
-        let tmp = try Slapd.makeTempDir(prefix: "dc-tool")
-        defer { try? FileManager.default.removeItem(atPath: tmp) }
-        let outPath = tmp + "/out", errPath = tmp + "/err"
-        var env = ProcessInfo.processInfo.environment
-        for (k, v) in environment { env[k] = v }
-        let argv: [UnsafeMutablePointer<CChar>?] = ([executable] + arguments).map { strdup($0) } + [nil]
-        let envp: [UnsafeMutablePointer<CChar>?] = env.map { strdup("\($0.key)=\($0.value)") } + [nil]
-        defer { argv.forEach { free($0) }; envp.forEach { free($0) } }
-        signal(SIGPIPE, SIG_IGN)   // a tool that exits early must not kill the test process
-        var fds: [Int32] = [0, 0]
-        guard pipe(&fds) == 0 else { throw SlapdHarnessError.commandFailed("pipe failed") }
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_adddup2(&actions, fds[0], 0)
-        posix_spawn_file_actions_addclose(&actions, fds[1])
-        posix_spawn_file_actions_addopen(&actions, 1, outPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-        posix_spawn_file_actions_addopen(&actions, 2, errPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-        var pid: pid_t = 0
-        let rc = posix_spawn(&pid, executable, &actions, nil, argv, envp)
-        close(fds[0])
-        guard rc == 0 else { close(fds[1]); throw SlapdHarnessError.commandFailed("posix_spawn \(executable): \(rc)") }
-        if let stdin {
-            stdin.withUnsafeBytes { buf in
-                var off = 0
-                while off < buf.count {
-                    let n = write(fds[1], buf.baseAddress! + off, buf.count - off)
-                    if n <= 0 { break }
-                    off += n
-                }
-            }
-        }
-        close(fds[1])
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
-        let exit: Int32 = (status & 0x7F) == 0 ? (status >> 8) & 0xFF : 128 + (status & 0x7F)
-        return ToolRunner.Result(status: exit,
-                                 stdout: (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? "",
-                                 stderr: (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? "")
+        try ToolRunner.run(tool, args, environment: ["LDAPTLS_CACERT": caFile, "LDAPTLS_REQCERT": "demand"], stdin: stdin)
     }
 }

@@ -210,34 +210,49 @@ public enum ToolRunner {
         public var stderr: String
     }
 
+    /// Runs a tool to completion with `posix_spawn` + `waitpid` (Foundation's `Process` left
+    /// the harness script unreaped when called off the cooperative pool). `stdin` goes through
+    /// a pipe, never a file; output goes through 0600 temporary files.
     public static func run(_ executable: String, _ arguments: [String], environment: [String: String] = [:],
-                           stdin: Data? = nil) throws -> Result {
+                    stdin: Data? = nil) throws -> ToolRunner.Result {
         let tmp = try Slapd.makeTempDir(prefix: "tool")
         defer { try? FileManager.default.removeItem(atPath: tmp) }
-        let outPath = tmp + "/out", errPath = tmp + "/err", inPath = tmp + "/in"
-        _ = FileManager.default.createFile(atPath: inPath, contents: stdin ?? Data(), attributes: [.posixPermissions: 0o600])
-
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, inPath, O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, outPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-        posix_spawn_file_actions_addopen(&actions, 2, errPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-
+        let outPath = tmp + "/out", errPath = tmp + "/err"
         var env = ProcessInfo.processInfo.environment
         for (k, v) in environment { env[k] = v }
         let argv: [UnsafeMutablePointer<CChar>?] = ([executable] + arguments).map { strdup($0) } + [nil]
         let envp: [UnsafeMutablePointer<CChar>?] = env.map { strdup("\($0.key)=\($0.value)") } + [nil]
-        defer { for p in argv + envp { free(p) } }
-
+        defer { argv.forEach { free($0) }; envp.forEach { free($0) } }
+        signal(SIGPIPE, SIG_IGN)   // a tool that exits early must not kill the test process
+        var fds: [Int32] = [0, 0]
+        guard pipe(&fds) == 0 else { throw SlapdHarnessError.commandFailed("pipe failed") }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_adddup2(&actions, fds[0], 0)
+        posix_spawn_file_actions_addclose(&actions, fds[1])
+        posix_spawn_file_actions_addopen(&actions, 1, outPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        posix_spawn_file_actions_addopen(&actions, 2, errPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
         var pid: pid_t = 0
         let rc = posix_spawn(&pid, executable, &actions, nil, argv, envp)
-        guard rc == 0 else { throw SlapdHarnessError.commandFailed("posix_spawn \(executable): \(rc)") }
+        close(fds[0])
+        guard rc == 0 else { close(fds[1]); throw SlapdHarnessError.commandFailed("posix_spawn \(executable): \(rc)") }
+        if let stdin {
+            stdin.withUnsafeBytes { buf in
+                var off = 0
+                while off < buf.count {
+                    let n = write(fds[1], buf.baseAddress! + off, buf.count - off)
+                    if n <= 0 { break }
+                    off += n
+                }
+            }
+        }
+        close(fds[1])
         var status: Int32 = 0
         while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
         let exit: Int32 = (status & 0x7F) == 0 ? (status >> 8) & 0xFF : 128 + (status & 0x7F)
         return Result(status: exit,
-                      stdout: (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? "",
-                      stderr: (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? "")
+                                 stdout: (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? "",
+                                 stderr: (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? "")
     }
 }
