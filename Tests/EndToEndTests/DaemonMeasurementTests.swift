@@ -29,7 +29,10 @@ struct DaemonMeasurementTests {
             let cpu1 = ProcStat.cpuTicks(pid: daemon.pid)
             let percent = Double(cpu1 - cpu0) / ticks / 60 * 100
             let rssMiB = Double(ProcStat.rssKiB(pid: daemon.pid)) / 1024
-            print(String(format: "E2E idle: CPU %.3f %% of one core over 60 s, RSS %.1f MiB", percent, rssMiB))
+            let anonMiB = Double(ProcStat.statusKiB(pid: daemon.pid, "RssAnon")) / 1024
+            let fileMiB = Double(ProcStat.statusKiB(pid: daemon.pid, "RssFile")) / 1024
+            print(String(format: "E2E idle: CPU %.3f %% of one core over 60 s, RSS %.1f MiB (anonymous %.1f MiB, file-backed %.1f MiB)",
+                         percent, rssMiB, anonMiB, fileMiB))
             #expect(percent <= 0.5)
             #expect(rssMiB <= 40)
         }
@@ -77,9 +80,13 @@ enum ProcStat {
         return (Int(fields[11]) ?? 0) + (Int(fields[12]) ?? 0)
     }
 
-    static func rssKiB(pid: pid_t) -> Int {
+    static func rssKiB(pid: pid_t) -> Int { statusKiB(pid: pid, "VmRSS") }
+
+    /// A `kB` field of /proc/PID/status: VmRSS, RssAnon (private heap and stacks), RssFile
+    /// (pages of the binary and shared libraries, shared with other processes and reclaimable).
+    static func statusKiB(pid: pid_t, _ field: String) -> Int {
         guard let text = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return 0 }
-        for line in text.split(separator: "\n") where line.hasPrefix("VmRSS:") {
+        for line in text.split(separator: "\n") where line.hasPrefix(field + ":") {
             return Int(line.split(separator: " ").dropFirst().first ?? "0") ?? 0
         }
         return 0
