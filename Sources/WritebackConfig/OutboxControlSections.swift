@@ -70,11 +70,9 @@ enum ControlSection {
             throw r.invalid("group", "the default group \"\(c.group)\" does not exist on this system (install writebackd.sysusers, or set group = \"\")")
         }
         if let listen = try r.string("metrics_listen"), !listen.isEmpty {
-            guard let colon = listen.lastIndex(of: ":"), let port = Int(listen[listen.index(after: colon)...]), (1...65535).contains(port) else {
+            guard let (host, _) = ControlConfig.hostPort(listen) else {
                 throw r.invalid("metrics_listen", "\"\(listen)\" must be host:port, e.g. \"127.0.0.1:9469\"")
             }
-            var host = String(listen[..<colon])
-            if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
             guard case .success(let uri) = LDAPURI.parse("ldap://\(host.contains(":") ? "[\(host)]" : host)"), uri.isLoopback else {
                 throw r.invalid("metrics_listen", "\"\(listen)\" is not a loopback address: metrics listen on 127.0.0.1 or ::1 only (use a reverse proxy to publish them)")
             }

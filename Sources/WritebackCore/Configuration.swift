@@ -134,6 +134,19 @@ public struct ControlConfig: Sendable, Hashable {
     /// Optional Prometheus endpoint on a loopback address, e.g. "127.0.0.1:9469"; "" disables.
     public var metricsListen: String = ""
     public init() {}
+
+    /// `metricsListen` split into host and port ("127.0.0.1:9469", "[::1]:9469"); nil when
+    /// empty or not host:port. The brackets of an IPv6 host are removed.
+    public var metricsEndpoint: (host: String, port: Int)? { Self.hostPort(metricsListen) }
+
+    public static func hostPort(_ text: String) -> (host: String, port: Int)? {
+        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]),
+              (1...65535).contains(port) else { return nil }
+        var host = String(text[..<colon])
+        if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        guard !host.isEmpty else { return nil }
+        return (host, port)
+    }
 }
 
 /// `[state]`

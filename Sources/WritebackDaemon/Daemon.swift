@@ -73,6 +73,17 @@ public enum Daemon {
             return 1
         }
 
+        var metricsHTTP: MetricsHTTPService?
+        if let (host, port) = config.control.metricsEndpoint {
+            do {
+                metricsHTTP = try await MetricsHTTPService(host: host, port: port, metrics: metrics, logger: logger)
+            } catch {
+                logger.critical("metrics listener refused: \(error)", metadata: ["file": "\(configPath)", "key": "control.metrics_listen"])
+                await directory.shutdown()
+                return 1
+            }
+        }
+
         let status = await monitor.refresh(now: Date())
         systemd.ready(status: status)
         logger.info("writebackd \(WritebackDaemonInfo.version) ready", metadata: [
@@ -82,6 +93,7 @@ public enum Daemon {
 
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: monitor, serviceName: "monitor")]
         if let deliverer { services.append(.init(service: deliverer, serviceName: "outbox-delivery")) }
+        if let metricsHTTP { services.append(.init(service: metricsHTTP, serviceName: "metrics-http")) }
         var groupConfig = ServiceGroupConfiguration(
             services: services + [
                 .init(service: reloader, serviceName: "reload"),

@@ -32,6 +32,8 @@ struct E2ESetup {
         var controlGroup = ""
         var adminGroup = ""
         var throttlePerHour = 1000
+        /// `[control] metrics_listen`; "" leaves it out.
+        var metricsListen = ""
     }
 
     init(slapd: Slapd, options: Options = Options()) throws {
@@ -81,6 +83,7 @@ struct E2ESetup {
         socket = "\(socketPath)"
         group = "\(o.controlGroup)"
         admin_group = "\(o.adminGroup)"
+        \(o.metricsListen.isEmpty ? "" : "metrics_listen = \"\(o.metricsListen)\"")
 
         [state]
         path = "\(statePath)"

@@ -91,7 +91,7 @@ struct DoctorTests {
         try await withSlapd { slapd in
             let s = try Setup(slapd); defer { s.cleanup() }
             let wrong = s.dir + "/wrong-password"
-            FileManager.default.createFile(atPath: wrong, contents: Data("not-\(UUID().uuidString)\n".utf8), attributes: [.posixPermissions: 0o600])
+            _ = FileManager.default.createFile(atPath: wrong, contents: Data("not-\(UUID().uuidString)\n".utf8), attributes: [.posixPermissions: 0o600])
             try s.write(passwordFile: wrong)
             let report = await s.run()
             let bind = try #require(Self.check(report, " bind"))

@@ -20,7 +20,7 @@ struct SystemdUnitTests {
         let bin = tmp + "/bin"
         try FileManager.default.createDirectory(atPath: bin, withIntermediateDirectories: true)
         for name in ["writebackd", "writebackctl"] {
-            FileManager.default.createFile(atPath: "\(bin)/\(name)", contents: Data("#!/bin/sh\nexit 0\n".utf8),
+            _ = FileManager.default.createFile(atPath: "\(bin)/\(name)", contents: Data("#!/bin/sh\nexit 0\n".utf8),
                                            attributes: [.posixPermissions: 0o755])
         }
         let r = try ToolRunner.run("/bin/bash", [root + "/scripts/install.sh", tmp + "/destdir", "/usr/local"], environment: ["BIN_DIR": bin])

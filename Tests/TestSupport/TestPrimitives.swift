@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// A wall clock that moves only when a test says so, for code that takes an injected
 /// `now: @Sendable () -> Date` (backoff, leases, expiry). Exists so a test of "not due yet,
@@ -33,4 +36,22 @@ public func offPool<T: Sendable>(_ name: String = "test-blocking", _ body: @esca
         thread.name = name
         thread.start()
     }
+}
+
+/// A TCP port on 127.0.0.1 that nothing listens on right now (bound to port 0, read back,
+/// closed), for a server a test configures itself. Loopback only.
+public func freeLoopbackPort() throws -> Int {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    guard fd >= 0 else { throw SlapdHarnessError.commandFailed("socket failed") }
+    defer { close(fd) }
+    var addr = sockaddr_in()
+    addr.sin_family = sa_family_t(AF_INET)
+    addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+    addr.sin_port = 0
+    var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+    let bound = withUnsafeMutablePointer(to: &addr) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) == 0 && getsockname(fd, $0, &len) == 0 }
+    }
+    guard bound else { throw SlapdHarnessError.commandFailed("bind 127.0.0.1:0 failed") }
+    return Int(UInt16(bigEndian: addr.sin_port))
 }
