@@ -19,8 +19,17 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.0"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.0"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.0"),
     ],
     targets: [
+        // The same queue and state store on PostgreSQL (postgres-nio), for several daemons.
+        .target(name: "PostgresQueue", dependencies: [
+            "WritebackCore", "RequestCodec", "RequestQueue",
+            .product(name: "PostgresNIO", package: "postgres-nio"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         // libldap / liblber, wrapped once by LDAPDirectory. No other module sees a C pointer.
         .systemLibrary(name: "CLDAP", pkgConfig: "ldap", providers: [.apt(["libldap2-dev", "libsasl2-dev"])]),
 
@@ -68,7 +77,7 @@ let package = Package(
         ]),
         // The daemon's services: poller, workers, pipeline, metrics, systemd notify.
         .target(name: "WritebackDaemon", dependencies: [
-            "WritebackCore", "WritebackConfig", "RequestCodec", "WritebackPolicy", "RequestQueue",
+            "WritebackCore", "WritebackConfig", "RequestCodec", "WritebackPolicy", "RequestQueue", "PostgresQueue",
             "LDAPDirectory", "Outbox", "ControlSocket",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),
@@ -99,9 +108,10 @@ let package = Package(
         .testTarget(name: "RequestCodecTests", dependencies: ["RequestCodec", "TestSupport"]),
         .testTarget(name: "WritebackPolicyTests", dependencies: ["WritebackPolicy", "TestSupport"]),
         .testTarget(name: "RequestQueueTests", dependencies: ["RequestQueue", "RequestCodec", "TestSupport"]),
+        .testTarget(name: "PostgresQueueTests", dependencies: ["PostgresQueue", "RequestQueue", "RequestCodec", "TestSupport"]),
         .testTarget(name: "LDAPDirectoryTests", dependencies: ["LDAPDirectory", "WritebackPolicy", "TestSupport"]),
         .testTarget(name: "OutboxTests", dependencies: ["Outbox", "TestSupport"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["WritebackDaemon", "TestSupport"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["WritebackDaemon", "PostgresQueue", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

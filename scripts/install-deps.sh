@@ -10,6 +10,8 @@ PACKAGES=(
   slapd ldap-utils samba-ad-dc samba-ad-provision krb5-user libsasl2-modules-gssapi-mit
   # test tools: CA and certificates, the sqlite3 CLI, an independent Python producer, a real MTA path
   openssl sqlite3 python3 python3-cryptography python3-aiosmtpd msmtp iproute2 util-linux procps
+  # the PostgreSQL backend's tests: a throwaway server (initdb, pg_ctl) and psql
+  postgresql postgresql-client
   # the systemd unit's checks (systemd-analyze)
   systemd
 )
@@ -40,6 +42,6 @@ export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 # The packages' own services stay stopped: tests start their own servers on loopback.
-for svc in slapd samba-ad-dc smbd nmbd winbind; do
+for svc in slapd samba-ad-dc smbd nmbd winbind postgresql; do
   systemctl disable --now "$svc" >/dev/null 2>&1 || true
 done

@@ -4,9 +4,7 @@ import Foundation
 public enum QueueError: Error, Sendable, Hashable, CustomStringConvertible {
     /// The row is not `in_progress` under this owner any more (lease lost, or already terminal).
     case notOwner(id: String)
-    /// The configured backend is not compiled into this build.
-    case unsupportedBackend(String)
-    /// `[queue] path` / `[state] path` is missing.
+    /// `[queue] path` (or `url`) / `[state] path` is missing.
     case missingPath(section: String)
     /// The file does not exist (read-only opens never create it).
     case fileNotFound(path: String)
@@ -18,7 +16,6 @@ public enum QueueError: Error, Sendable, Hashable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .notOwner(let id): "request \(id): not held by this worker (lease lost or already terminal)"
-        case .unsupportedBackend(let name): "backend \"\(name)\" is not supported in this build (use sqlite)"
         case .missingPath(let section): "[\(section)] path is not set"
         case .fileNotFound(let path): "\(path): no such queue file"
         case .duplicateID(let id): "request \(id) is already queued"

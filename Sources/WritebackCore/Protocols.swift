@@ -118,6 +118,12 @@ public protocol RequestQueueStore: Sendable {
     func counts() async throws -> [RequestState: Int]
     /// Age of the oldest pending row.
     func oldestPending(now: Date) async throws -> TimeInterval?
+    /// Inserts a producer row (`id`, `payload`, `signature` only), as a portal does; for
+    /// `writebackctl enqueue` and tests. Throws when the id is queued already.
+    func enqueue(id: String, payload: Data, signature: String) async throws
+    /// Deletes terminal rows past the retention period; returns how many.
+    @discardableResult
+    func pruneTerminal(now: Date) async throws -> Int
 }
 
 /// Salted slow hashes of the passwords the daemon set for one user (DESIGN.md: one salt per

@@ -38,8 +38,8 @@ public enum Daemon {
 
     static func run(config: Configuration, configPath: String, logger: Logger) async throws -> Int32 {
         let runtime = try DaemonRuntime(config: config)
-        let queue = try QueueFactory.open(config: config.queue)
-        let stateStore = try QueueFactory.open(config: config.state)
+        let queue = try await Storage.queue(config.queue, logger: logger)
+        let stateStore = try await Storage.state(config.state, logger: logger)
         let directory = try LDAPDirectoryService(config: config.directory, logger: logger)
         try OutboxWriter.validate(config.outbox)
         // With a sendmail command, a deliverer service sends what the writer publishes.

@@ -1,5 +1,7 @@
 import ControlSocket
 import Foundation
+import Logging
+import PostgresQueue
 import RequestQueue
 import WritebackCore
 #if canImport(Glibc)
@@ -12,9 +14,19 @@ import Glibc
 enum DoctorStorage {
     static func queue(_ config: Configuration) async -> [DoctorCheck] {
         let name = "queue"
-        guard config.queue.backend == .sqlite, let path = config.queue.path else {
-            return [.fail(name, "backend \(config.queue.backend.rawValue) is not checked by this build", fix: "use backend = \"sqlite\", or check the PostgreSQL URL with psql")]
+        if config.queue.backend == .postgres, let url = config.queue.url {
+            do {
+                let queue = try await PostgresRequestQueue(url: url, logger: quiet)
+                let counts = try await queue.counts()
+                let applied = try await queue.appliedMigrations()
+                if let check = schemaCheck(name, url, applied: applied, known: PostgresRequestQueue.schemaMigrations + PostgresStateStore.schemaMigrations) { return [check] }
+                let summary = RequestState.allCases.map { "\($0.rawValue) \(counts[$0] ?? 0)" }.joined(separator: ", ")
+                return [.pass(name, "\(url): connected, schema current (\(summary))")]
+            } catch {
+                return [.fail(name, "\(url): \(error)", fix: postgresFix)]
+            }
         }
+        guard let path = config.queue.path else { return [.fail(name, "[queue] path is not set", fix: "set [queue] path")] }
         if let missing = notYetCreated(name, path) { return [missing] }
         if let f = writable(name, path, what: "queue") { return [f] }
         do {
@@ -34,9 +46,18 @@ enum DoctorStorage {
 
     static func state(_ config: Configuration) async -> [DoctorCheck] {
         let name = "state"
-        guard let path = config.state.path else {
-            return [.fail(name, "a PostgreSQL state store is not checked by this build", fix: "check the URL with psql")]
+        if let url = config.state.url {
+            do {
+                let store = try await PostgresStateStore(url: url, logger: quiet)
+                _ = try await store.hasSeen(id: "writebackd-doctor-probe")
+                let applied = try await store.appliedMigrations()
+                if let check = schemaCheck(name, url, applied: applied, known: PostgresRequestQueue.schemaMigrations + PostgresStateStore.schemaMigrations) { return [check] }
+                return [.pass(name, "\(url): connected, schema current (keep this database unreadable by the portal's role)")]
+            } catch {
+                return [.fail(name, "\(url): \(error)", fix: postgresFix)]
+            }
         }
+        guard let path = config.state.path else { return [.fail(name, "[state] path is not set", fix: "set [state] path or url")] }
         if let missing = notYetCreated(name, path) { return [missing] }
         if let f = writable(name, path, what: "state store") { return [f] }
         if let f = DoctorFiles.privateMode(name, path, what: "state store") {
@@ -98,6 +119,15 @@ enum DoctorStorage {
     }
 
     /// A file migrated by a newer writebackd has migrations this build does not know.
+    static let postgresFix = "check the URL (host, port, database, role), that pg_hba.conf admits this role, PGPASSFILE when the server asks for a password, and that the role may create tables in the database"
+
+    /// The PostgreSQL client's own connection chatter stays out of doctor's output.
+    static var quiet: Logger {
+        var l = Logger(label: "writebackctl.doctor")
+        l.logLevel = .error
+        return l
+    }
+
     private static func schemaCheck(_ name: String, _ path: String, applied: [String], known: [String]) -> DoctorCheck? {
         let unknown = applied.filter { !known.contains($0) }
         guard !unknown.isEmpty else { return nil }

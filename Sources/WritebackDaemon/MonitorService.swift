@@ -39,13 +39,11 @@ final class MonitorService: Service, Sendable {
             systemd.watchdog()
             if now.timeIntervalSince(lastPrune) > 3600 {
                 do { try await stateStore.prune(now: now) } catch { logger.warning("state prune failed", metadata: ["error": "\(error)"]) }
-                if let sqlite = queue as? SQLiteRequestQueue {
-                    // Terminal rows past `[queue] retention_days`; replay ids live on in the state store.
-                    do {
-                        let removed = try await sqlite.pruneTerminal(now: now)
-                        if removed > 0 { logger.info("pruned terminal requests", metadata: ["rows": "\(removed)"]) }
-                    } catch { logger.warning("queue prune failed", metadata: ["error": "\(error)"]) }
-                }
+                // Terminal rows past `[queue] retention_days`; replay ids live on in the state store.
+                do {
+                    let removed = try await queue.pruneTerminal(now: now)
+                    if removed > 0 { logger.info("pruned terminal requests", metadata: ["rows": "\(removed)"]) }
+                } catch { logger.warning("queue prune failed", metadata: ["error": "\(error)"]) }
                 lastPrune = now
             }
             try? await Task.sleep(for: interval)

@@ -1,9 +1,11 @@
 import ArgumentParser
 import Foundation
+import Logging
 import RequestCodec
 import RequestQueue
 import WritebackConfig
 import WritebackCore
+import WritebackDaemon
 
 /// `writebackctl enqueue`: the reference producer (DESIGN.md "Commands"). Builds one payload
 /// v1 request, seals the password(s) read from stdin to `[keys] sealing_public_key`, signs
@@ -73,9 +75,6 @@ struct Enqueue: AsyncParsableCommand {
         guard ttl > 0 else { throw ValidationError("--ttl must be positive") }
         let who = try parseInitiator(initiator)
         let configuration = try ConfigLoader.load(path: config)
-        guard configuration.queue.backend == .sqlite, let queuePath = configuration.queue.path else {
-            throw QueueError.unsupportedBackend(configuration.queue.backend.rawValue)
-        }
         let sealer = try RequestSealer(sealingPublicKeyPath: configuration.keys.sealingPublicKey, signingKeyPath: signingKey)
 
         let registeredList = list(registered) ?? []
@@ -110,7 +109,7 @@ struct Enqueue: AsyncParsableCommand {
             (oldPassword, newPassword) = try StdinPasswords.two()
         }
         let row = try sealer.build(builder, newPassword: newPassword, oldPassword: oldPassword)
-        let queue = try SQLiteRequestQueue(path: queuePath, retentionDays: configuration.queue.retentionDays)
+        let queue = try await Storage.queue(configuration.queue, logger: Logger(label: "writebackctl"))
         try await queue.enqueue(id: row.id, payload: row.payload, signature: row.signature)
         return row.id
     }

@@ -1,9 +1,11 @@
 import ArgumentParser
 import Foundation
+import Logging
 import RequestCodec
 import RequestQueue
 import WritebackConfig
 import WritebackCore
+import WritebackDaemon
 import WritebackPolicy
 
 /// `writebackctl result ID [--wait SECONDS] [--json]`: what a producer sees of one request,
@@ -28,10 +30,7 @@ struct Result: AsyncParsableCommand {
         let summary: RequestSummary?
         do {
             let configuration = try ConfigLoader.load(path: config)
-            guard configuration.queue.backend == .sqlite, let path = configuration.queue.path else {
-                throw QueueError.unsupportedBackend(configuration.queue.backend.rawValue)
-            }
-            let queue = try SQLiteRequestQueue.openExisting(path: path)
+            let queue = try await Storage.queue(configuration.queue, logger: Logger(label: "writebackctl"), create: false)
             let deadline = Date().addingTimeInterval(max(0, wait))
             var current = try await queue.summary(id: id)
             while let s = current, !s.state.isTerminal, Date() < deadline {

@@ -111,8 +111,11 @@ func worldExecutableCtl() throws -> String {
     let dir = try Slapd.makeTempDir(prefix: "ctlbin")
     chmod(dir, 0o755)
     let path = dir + "/writebackctl"
-    try FileManager.default.copyItem(atPath: DaemonProcess.ctlPath, toPath: path)
-    chmod(path, 0o755)
+    // Copied by a child process: a copy written from this process leaves a writable descriptor
+    // that any tool spawned meanwhile by a parallel test inherits, and exec then fails with
+    // ETXTBSY ("Text file busy").
+    let copy = try ToolRunner.run("/usr/bin/install", ["-m", "0755", DaemonProcess.ctlPath, path])
+    guard copy.status == 0 else { throw SlapdHarnessError.commandFailed("install: \(copy.stderr)") }
     return path
 }
 

@@ -1,5 +1,7 @@
 import ControlSocket
 import Foundation
+import Logging
+import PostgresQueue
 import RequestCodec
 import RequestQueue
 import TestSupport
@@ -16,6 +18,8 @@ struct E2ESetup {
     let dir: String
     let slapd: Slapd
     let sealer: RequestSealer
+    /// From `Options.postgresURL`: "" for the SQLite files.
+    let postgresURL: String
     var configPath: String { dir + "/writebackd.toml" }
     var socketPath: String { dir + "/run/control.sock" }
     var queuePath: String { dir + "/queue.sqlite" }
@@ -34,10 +38,13 @@ struct E2ESetup {
         var throttlePerHour = 1000
         /// `[control] metrics_listen`; "" leaves it out.
         var metricsListen = ""
+        /// A PostgreSQL URL for `[queue]` and `[state]` (several daemons); "": SQLite files.
+        var postgresURL = ""
     }
 
     init(slapd: Slapd, options: Options = Options()) throws {
         self.slapd = slapd
+        postgresURL = options.postgresURL
         dir = try Slapd.makeTempDir(prefix: "e2e")
         // Traversable, so a client running as another user reaches the socket.
         chmod(dir, 0o755)
@@ -63,7 +70,7 @@ struct E2ESetup {
         timeout_seconds = \(o.timeoutSeconds)
 
         [queue]
-        path = "\(queuePath)"
+        \(o.postgresURL.isEmpty ? "path = \"\(queuePath)\"" : "backend = \"postgres\"\nurl = \"\(o.postgresURL)\"")
         poll_interval_ms = \(o.pollIntervalMs)
         lease_seconds = \(o.leaseSeconds)
 
@@ -86,7 +93,7 @@ struct E2ESetup {
         \(o.metricsListen.isEmpty ? "" : "metrics_listen = \"\(o.metricsListen)\"")
 
         [state]
-        path = "\(statePath)"
+        \(o.postgresURL.isEmpty ? "path" : "url") = "\(o.postgresURL.isEmpty ? statePath : o.postgresURL)"
 
         """
     }
@@ -111,7 +118,7 @@ struct E2ESetup {
     /// Inserts `count` resets spread over `users`; returns their ids.
     @discardableResult
     func enqueueResets(_ count: Int, users: [String]) async throws -> [String] {
-        let queue = try SQLiteRequestQueue(path: queuePath)
+        let queue = try await store()
         var ids: [String] = []
         for i in 0..<count {
             let row = try resetRow(user: users[i % users.count])
@@ -122,6 +129,11 @@ struct E2ESetup {
     }
 
     func queue() throws -> SQLiteRequestQueue { try SQLiteRequestQueue(path: queuePath) }
+
+    /// The configured queue, SQLite or PostgreSQL.
+    func store() async throws -> any RequestQueueStore {
+        postgresURL.isEmpty ? try queue() : try await PostgresRequestQueue(url: postgresURL, logger: Logger(label: "e2e"))
+    }
 
     /// Removes the directory (kept when WRITEBACKD_KEEP_E2E=1, to read the daemon's log).
     func cleanup() {

@@ -147,15 +147,8 @@ struct SQLiteRequestQueueTests {
         #expect(try await f.queue.summary(id: open.id)?.state == .pending)
     }
 
-    @Test("postgres is refused with a clear error; a missing path too")
-    func factory() throws {
-        var config = QueueConfig(path: "/nonexistent/x")
-        config.backend = .postgres
-        #expect(throws: QueueError.unsupportedBackend("postgres")) { try QueueFactory.open(config: config) }
-        #expect(QueueError.unsupportedBackend("postgres").description.contains("not supported in this build"))
-        var state = StateConfig()
-        state.url = "postgres://db/writebackd"
-        #expect(throws: QueueError.unsupportedBackend("postgres")) { try QueueFactory.open(config: state) }
+    @Test("a read-only open never creates a queue file at a mistyped path")
+    func openExisting() throws {
         #expect(throws: QueueError.fileNotFound(path: "/nonexistent/q.sqlite")) { try SQLiteRequestQueue.openExisting(path: "/nonexistent/q.sqlite") }
     }
 

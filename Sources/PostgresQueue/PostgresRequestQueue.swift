@@ -1,0 +1,144 @@
+import Foundation
+import Logging
+import PostgresNIO
+import RequestCodec
+import RequestQueue
+import WritebackCore
+
+/// The shared queue (DESIGN.md "Queue"): `reset_requests` in PostgreSQL, for several daemons
+/// on several hosts. Rows are claimed in one statement with `FOR UPDATE SKIP LOCKED`, so two
+/// daemons never claim one row and never wait for each other; everything else is the SQLite
+/// queue's protocol (leases, intent before the write, redaction in the transaction that records
+/// the outcome). Times in the rows are the daemons' clocks, as with SQLite: keep them in NTP sync.
+public final class PostgresRequestQueue: RequestQueueStore {
+    let db: PostgresDatabase
+    public let retentionDays: Int
+
+    /// Connects and creates or migrates the schema (`migrate: false` for read-only tools).
+    public init(url: String, retentionDays: Int = 30, logger: Logger, migrate: Bool = true) async throws {
+        db = try PostgresDatabase(url: url, logger: logger)
+        self.retentionDays = retentionDays
+        if migrate {
+            try await db.run("migrate") { client in try await PostgresSchema.migrate(PostgresSchema.queue, client: client, logger: db.logger) }
+        }
+    }
+
+    public func enqueue(id: String, payload: Data, signature: String) async throws {
+        let text = String(decoding: payload, as: UTF8.self)
+        do {
+            try await db.client.query("INSERT INTO reset_requests (id, payload, signature) VALUES (\(id), \(text), \(signature))", logger: db.logger)
+        } catch where PostgresStoreError.isUniqueViolation(error) {
+            throw QueueError.duplicateID(id)
+        } catch {
+            throw QueueError.storage(path: db.location.display, reason: "enqueue: \(PostgresStoreError.describe(error))")
+        }
+    }
+
+    public func claim(limit: Int, owner: String, lease: Duration, now: Date) async throws -> [ClaimedRequest] {
+        let seconds = Double(lease.components.seconds) + Double(lease.components.attoseconds) / 1e18
+        let expiry = now.addingTimeInterval(seconds)
+        return try await db.run("claim") { client in
+            try await client.withTransaction(logger: db.logger) { connection in
+                // Rows held by a process of this host that no longer exists are free now.
+                var holders: [String] = []
+                for try await holder in try await connection.query("""
+                    SELECT DISTINCT lease_owner FROM reset_requests
+                    WHERE state = 'in_progress' AND lease_owner IS NOT NULL AND lease_expires_at > \(now)
+                    """, logger: db.logger).decode(String.self) { holders.append(holder) }
+                for holder in holders where holder != owner && DeadOwner.isDead(holder) {
+                    try await connection.query("""
+                        UPDATE reset_requests SET lease_expires_at = \(now) WHERE state = 'in_progress' AND lease_owner = \(holder)
+                        """, logger: db.logger)
+                }
+                // Rows whose write may have happened (intent recorded) first.
+                let rows = try await connection.query("""
+                    UPDATE reset_requests r SET state = 'in_progress', lease_owner = \(owner), lease_expires_at = \(expiry),
+                        updated_at = clock_timestamp()
+                    FROM (SELECT id FROM reset_requests
+                          WHERE (state = 'pending' AND (not_before IS NULL OR not_before <= \(now)))
+                             OR (state = 'in_progress' AND (lease_expires_at IS NULL OR lease_expires_at <= \(now)))
+                          ORDER BY intent_recorded DESC, created_at, seq
+                          LIMIT \(max(0, limit))
+                          FOR UPDATE SKIP LOCKED) c
+                    WHERE r.id = c.id
+                    RETURNING r.id, r.payload, r.signature, r.attempts, r.created_at, r.intent_recorded, r.intent_stamp, r.seq
+                    """, logger: db.logger)
+                var claimed: [(ClaimedRequest, Int64)] = []
+                for try await (id, payload, signature, attempts, created, intent, stamp, seq)
+                    in rows.decode((String, String, String, Int, Date, Bool, String?, Int64).self) {
+                    claimed.append((ClaimedRequest(id: id, payload: Data(payload.utf8), signature: signature, attempts: attempts,
+                                                   createdAt: created, intentStamp: stamp, intentRecorded: intent), seq))
+                }
+                return claimed.sorted {
+                    ($0.0.intentRecorded ? 0 : 1, $0.0.createdAt, $0.1) < ($1.0.intentRecorded ? 0 : 1, $1.0.createdAt, $1.1)
+                }.map(\.0)
+            }
+        }
+    }
+
+    public func recordIntent(id: String, owner: String, stamp: String?) async throws {
+        try await updateHeld(id: id, "record intent", """
+            UPDATE reset_requests SET intent_recorded = true, intent_stamp = \(stamp), updated_at = clock_timestamp()
+            WHERE id = \(id) AND state = 'in_progress' AND lease_owner = \(owner) RETURNING id
+            """)
+    }
+
+    public func complete(id: String, owner: String, outcome: Outcome, now: Date) async throws {
+        try await db.run("complete") { client in
+            try await client.withTransaction(logger: db.logger) { connection in
+                var payload: String?
+                for try await p in try await connection.query("""
+                    SELECT payload FROM reset_requests WHERE id = \(id) AND state = 'in_progress' AND lease_owner = \(owner) FOR UPDATE
+                    """, logger: db.logger).decode(String.self) { payload = p }
+                guard let payload else { throw QueueError.notOwner(id: id) }
+                let redacted = String(decoding: PayloadRedactor.redact(Data(payload.utf8)), as: UTF8.self)
+                try await connection.query("""
+                    UPDATE reset_requests SET state = \(outcome.state.rawValue), outcome = \(outcome.code.rawValue), detail = \(outcome.detail),
+                        completed_at = \(now), updated_at = \(now), payload = \(redacted), signature = '',
+                        lease_owner = NULL, lease_expires_at = NULL, not_before = NULL
+                    WHERE id = \(id)
+                    """, logger: db.logger)
+            }
+        }
+    }
+
+    public func release(id: String, owner: String, notBefore: Date, countAttempt: Bool, lastError: String?) async throws {
+        try await updateHeld(id: id, "release", """
+            UPDATE reset_requests SET state = 'pending', lease_owner = NULL, lease_expires_at = NULL, not_before = \(notBefore),
+                attempts = attempts + \(countAttempt ? 1 : 0), last_error = COALESCE(\(lastError), last_error),
+                updated_at = clock_timestamp()
+            WHERE id = \(id) AND state = 'in_progress' AND lease_owner = \(owner) RETURNING id
+            """)
+    }
+
+    public func releaseAll(owner: String) async throws {
+        try await db.run("release all") { client in
+            try await client.query("""
+                UPDATE reset_requests SET state = 'pending', lease_owner = NULL, lease_expires_at = NULL, updated_at = clock_timestamp()
+                WHERE state = 'in_progress' AND lease_owner = \(owner)
+                """, logger: db.logger)
+        }
+    }
+
+    @discardableResult
+    public func pruneTerminal(now: Date) async throws -> Int {
+        let cutoff = now.addingTimeInterval(-Double(retentionDays) * 86_400)
+        return try await db.run("prune") { client in
+            var n = 0
+            for try await _ in try await client.query("""
+                DELETE FROM reset_requests
+                WHERE state IN ('succeeded','rejected','failed') AND completed_at IS NOT NULL AND completed_at < \(cutoff) RETURNING id
+                """, logger: db.logger) { n += 1 }
+            return n
+        }
+    }
+
+    /// Runs an UPDATE … RETURNING on a row this owner must hold; none returned: `notOwner`.
+    private func updateHeld(id: String, _ what: String, _ query: PostgresQuery) async throws {
+        try await db.run(what) { client in
+            var n = 0
+            for try await _ in try await client.query(query, logger: db.logger) { n += 1 }
+            guard n == 1 else { throw QueueError.notOwner(id: id) }
+        }
+    }
+}

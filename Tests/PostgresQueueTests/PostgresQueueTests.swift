@@ -1,0 +1,177 @@
+import Crypto
+import Foundation
+import Logging
+@testable import PostgresQueue
+import RequestCodec
+import RequestQueue
+import Testing
+import TestSupport
+import WritebackCore
+
+/// The PostgreSQL queue and state store against a real PostgreSQL server started by the test:
+/// the same protocol as the SQLite queue (leases, intent, redaction, release, reads), claims
+/// with FOR UPDATE SKIP LOCKED by concurrent daemons, a producer that inserts with psql.
+@Suite("PostgreSQL queue and state store", .serialized)
+struct PostgresQueueTests {
+    static let logger = Logger(label: "test")
+    let signing = Curve25519.Signing.PrivateKey()
+    let sealing = Curve25519.KeyAgreement.PrivateKey()
+
+    func row(user: String = "alice") throws -> (SignedRequest, String) {
+        let pw = "Qp-" + UUID().uuidString.prefix(13) + "#9z"
+        let sealer = RequestSealer(sealingPublicKey: sealing.publicKey, signingKey: signing)
+        return (try sealer.build(RequestBuilder(kind: .reset, user: user, initiator: .admin(name: "t")), newPassword: Secret(pw)), pw)
+    }
+
+    @Test("claim, intent, complete with redaction, release, reads, prune: the SQLite queue's protocol")
+    func protocolSemantics() async throws {
+        try await withPostgres { pg in
+            let queue = try await PostgresRequestQueue(url: pg.url, logger: Self.logger)
+            let (first, password) = try row()
+            try await queue.enqueue(id: first.id, payload: first.payload, signature: first.signature)
+            await #expect(throws: QueueError.duplicateID(first.id)) {
+                try await queue.enqueue(id: first.id, payload: first.payload, signature: first.signature)
+            }
+            let (second, _) = try row(user: "bob")
+            try await queue.enqueue(id: second.id, payload: second.payload, signature: second.signature)
+            #expect(try await queue.counts()[.pending] == 2)
+            #expect(try await queue.list(state: nil, limit: 50).map(\.id) == [second.id, first.id])
+
+            let now = Date()
+            let claimed = try await queue.claim(limit: 1, owner: "w1", lease: .seconds(30), now: now)
+            #expect(claimed.map(\.id) == [first.id])
+            #expect(claimed.first?.payload == first.payload && claimed.first?.signature == first.signature)
+            #expect(try await queue.claim(limit: 5, owner: "w2", lease: .seconds(30), now: now).map(\.id) == [second.id])
+            #expect(try await queue.claim(limit: 5, owner: "w3", lease: .seconds(30), now: now).isEmpty)
+
+            try await queue.recordIntent(id: first.id, owner: "w1", stamp: "20261201000000Z")
+            await #expect(throws: QueueError.notOwner(id: first.id)) { try await queue.recordIntent(id: first.id, owner: "w2", stamp: nil) }
+            // A lease that ran out is claimed again, intent and stamp kept, before newer rows.
+            let again = try await queue.claim(limit: 5, owner: "w4", lease: .seconds(30), now: now.addingTimeInterval(31))
+            #expect(again.map(\.id) == [first.id, second.id])
+            #expect(again.first?.intentRecorded == true && again.first?.intentStamp == "20261201000000Z")
+
+            try await queue.complete(id: first.id, owner: "w4", outcome: .succeeded, now: now.addingTimeInterval(32))
+            let stored = try pg.psql("SELECT state || '|' || outcome || '|' || signature || '|' || payload FROM reset_requests WHERE id = '\(first.id)'")
+            #expect(stored.hasPrefix("succeeded|succeeded||"))
+            #expect(stored.contains("\"redacted\"") && !stored.contains(password))
+            #expect(!stored.contains(String(decoding: first.payload, as: UTF8.self)))
+
+            try await queue.release(id: second.id, owner: "w4", notBefore: now.addingTimeInterval(60), countAttempt: true, lastError: "busy")
+            #expect(try await queue.claim(limit: 5, owner: "w5", lease: .seconds(30), now: now.addingTimeInterval(40)).isEmpty)
+            #expect(try await queue.summary(id: second.id)?.attempts == 1)
+            #expect(try pg.psql("SELECT last_error FROM reset_requests WHERE id = '\(second.id)'") == "busy")
+            let oldest = try #require(try await queue.oldestPending(now: now.addingTimeInterval(100)))
+            #expect(oldest > 90 && oldest < 110)
+            _ = try await queue.claim(limit: 5, owner: "w6", lease: .seconds(30), now: now.addingTimeInterval(61))
+            try await queue.releaseAll(owner: "w6")
+            #expect(try await queue.counts() == [.pending: 1, .inProgress: 0, .succeeded: 1, .rejected: 0, .failed: 0])
+            #expect(try await queue.list(state: .succeeded, limit: 5).map(\.id) == [first.id])
+            let summary = try #require(try await queue.summary(id: first.id))
+            #expect(summary.state == .succeeded && summary.completedAt != nil)
+
+            #expect(try await queue.pruneTerminal(now: Date().addingTimeInterval(31 * 86_400)) == 1)
+            #expect(try await queue.summary(id: first.id) == nil)
+            #expect(try await queue.appliedMigrations() == PostgresRequestQueue.schemaMigrations)
+        }
+    }
+
+    @Test("a producer inserting only id, payload, signature with psql makes a pending row the daemon claims")
+    func psqlProducer() async throws {
+        try await withPostgres { pg in
+            let queue = try await PostgresRequestQueue(url: pg.url, logger: Self.logger)
+            let (r, _) = try row()
+            let payload = String(decoding: r.payload, as: UTF8.self).replacingOccurrences(of: "'", with: "''")
+            try pg.psql("INSERT INTO reset_requests (id, payload, signature) VALUES ('\(r.id)', '\(payload)', '\(r.signature)')")
+            #expect(try pg.psql("SELECT state FROM reset_requests") == "pending")
+            let claimed = try await queue.claim(limit: 1, owner: "w", lease: .seconds(30), now: Date())
+            #expect(claimed.first?.payload == r.payload, "the signature covers exactly the stored bytes")
+        }
+    }
+
+    @Test("two daemons claiming concurrently (SKIP LOCKED) claim every row exactly once")
+    func concurrentClaims() async throws {
+        try await withPostgres { pg in
+            let a = try await PostgresRequestQueue(url: pg.url, logger: Self.logger)
+            let b = try await PostgresRequestQueue(url: pg.url, logger: Self.logger)   // migrates nothing: already there
+            var ids = Set<String>()
+            for i in 0..<120 {
+                let (r, _) = try row(user: "u\(i)")
+                try await a.enqueue(id: r.id, payload: r.payload, signature: r.signature)
+                ids.insert(r.id)
+            }
+            let claimed = try await withThrowingTaskGroup(of: [String].self) { group in
+                for (queue, owner) in [(a, "A"), (b, "B"), (a, "A2"), (b, "B2")] {
+                    group.addTask {
+                        var mine: [String] = []
+                        while true {
+                            let batch = try await queue.claim(limit: 3, owner: owner, lease: .seconds(60), now: Date())
+                            if batch.isEmpty { return mine }
+                            for c in batch { try await queue.complete(id: c.id, owner: owner, outcome: .succeeded, now: Date()) }
+                            mine += batch.map(\.id)
+                        }
+                    }
+                }
+                return try await group.reduce(into: [String]()) { $0 += $1 }
+            }
+            #expect(claimed.count == 120)
+            #expect(Set(claimed) == ids)
+            #expect(try await a.counts()[.succeeded] == 120)
+        }
+    }
+
+    @Test("state store: replay ids, throttle counts, history (keep, new salt), prune")
+    func stateStore() async throws {
+        try await withPostgres { pg in
+            let store = try await PostgresStateStore(url: pg.url, logger: Self.logger)
+            let now = Date()
+            #expect(try await store.hasSeen(id: "r1") == false)
+            try await store.markSeen(id: "r1", until: now.addingTimeInterval(600))
+            try await store.markSeen(id: "r1", until: now.addingTimeInterval(60))       // keeps the later expiry
+            #expect(try await store.hasSeen(id: "r1"))
+            for t in [-7200.0, -1800, -60] { try await store.recordSuccess(userDN: "uid=a", at: now.addingTimeInterval(t)) }
+            #expect(try await store.successCount(userDN: "uid=a", since: now.addingTimeInterval(-3600)) == 2)
+            #expect(try await store.successCount(userDN: "uid=b", since: now.addingTimeInterval(-3600)) == 0)
+
+            #expect(try await store.history(userDN: "uid=a") == nil)
+            let salt = Data(repeating: 1, count: 16)
+            for i in 1...5 { try await store.appendHistory(userDN: "uid=a", salt: salt, hash: Data([UInt8(i)]), keep: 3) }
+            #expect(try await store.history(userDN: "uid=a") == PasswordHistoryRecord(salt: salt, hashes: [Data([5]), Data([4]), Data([3])]))
+            let newSalt = Data(repeating: 2, count: 16)
+            try await store.appendHistory(userDN: "uid=a", salt: newSalt, hash: Data([9]), keep: 3)
+            #expect(try await store.history(userDN: "uid=a") == PasswordHistoryRecord(salt: newSalt, hashes: [Data([9])]))
+
+            try await store.prune(now: now.addingTimeInterval(700))
+            #expect(try await store.hasSeen(id: "r1") == false)
+            #expect(try await store.successCount(userDN: "uid=a", since: .distantPast) == 3, "successes are kept for a day")
+            try await store.prune(now: now.addingTimeInterval(86_400 - 3000))
+            #expect(try await store.successCount(userDN: "uid=a", since: .distantPast) == 2, "the one older than a day is gone")
+            #expect(try await store.appliedMigrations() == PostgresStateStore.schemaMigrations)
+        }
+    }
+
+    @Test("URLs: no password, loopback may skip TLS, anything else verifies; PGPASSFILE gives the password")
+    func urls() async throws {
+        for bad in ["postgres://u:secret@db.example.org/q", "postgres://db.example.org/", "mysql://db/q",
+                    "postgres://u@db.example.org/q?sslmode=disable", "postgres://u@db/q?sslmode=maybe"] {
+            await #expect(throws: (any Error).self, "\(bad)") { _ = try await PostgresRequestQueue(url: bad, logger: Self.logger) }
+        }
+        let remote = try PostgresLocation.parse("postgres://svc@db.example.org:6432/queue")
+        #expect(remote.tls == .verifyFull && remote.port == 6432 && remote.database == "queue" && remote.user == "svc")
+        #expect(try PostgresLocation.parse("postgres://svc@127.0.0.1/queue").tls == .disable)
+        #expect(try PostgresLocation.parse("postgres://svc@/queue?host=/run/postgresql").socketDirectory == "/run/postgresql")
+
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("pgpass-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let file = dir + "/pgpass"
+        // A fixture password made now, deleted with the directory.
+        let secret = "pw:" + UUID().uuidString
+        let escaped = secret.replacingOccurrences(of: ":", with: "\\:")
+        let text = "# comment\nother.example.org:*:*:svc:nope\ndb.example.org:6432:queue:svc:\(escaped)\n*:*:*:*:fallback\n"
+        _ = FileManager.default.createFile(atPath: file, contents: Data(text.utf8), attributes: [.posixPermissions: 0o600])
+        #expect(try PostgresLocation.passfilePassword(file, for: remote) == secret)
+        #expect(try PostgresLocation.passfilePassword(file, for: PostgresLocation.parse("postgres://x@127.0.0.1/q")) == "fallback")
+        #expect(throws: PostgresStoreError.self) { try PostgresLocation.passfilePassword(dir + "/missing", for: remote) }
+    }
+}

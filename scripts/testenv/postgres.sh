@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# postgres.sh — a throwaway PostgreSQL server for the tests, on loopback only.
+#
+#   postgres.sh start DIR [--watch-pid PID]   initdb into DIR/data, start on a free 127.0.0.1 port
+#                                             and a Unix socket in DIR/sock, print KEY=VALUE facts
+#   postgres.sh stop DIR                      stop the server started in DIR (by its postmaster PID)
+#
+# The server refuses to run as root, so as root DIR is given to the `postgres` user and every
+# server command runs as that user; as anyone else it runs as the caller. Authentication is
+# `trust` for the Unix socket and 127.0.0.1 only (a test database holds no secrets; nothing
+# else can connect). The database is `writeback`, the role `writebackd`. fsync is off: it is
+# thrown away. `--watch-pid PID`: a watchdog stops the server when process PID is gone.
+set -euo pipefail
+cmd=${1:?usage: postgres.sh start|stop DIR [--watch-pid PID]}
+dir=${2:?usage: postgres.sh start|stop DIR [--watch-pid PID]}
+shift 2
+bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
+[ -n "$bin" ] || { echo "postgres.sh: no PostgreSQL server (apt-get install postgresql)" >&2; exit 1; }
+as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+
+stop_server() {
+    local d=$1 pid
+    [ -f "$d/data/postmaster.pid" ] || return 0
+    pid=$(head -1 "$d/data/postmaster.pid")
+    [ -n "$pid" ] || return 0
+    kill -INT "$pid" 2>/dev/null || true          # fast shutdown
+    for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
+    kill -KILL "$pid" 2>/dev/null || true
+}
+
+case "$cmd" in
+stop) stop_server "$dir"; exit 0 ;;
+start) ;;
+*) echo "postgres.sh: unknown command $cmd" >&2; exit 2 ;;
+esac
+watch_pid=""
+while [ $# -gt 0 ]; do
+    case "$1" in
+    --watch-pid) watch_pid=$2; shift 2 ;;
+    *) echo "postgres.sh: unknown option $1" >&2; exit 2 ;;
+    esac
+done
+
+mkdir -p "$dir/sock"
+dir=$(cd "$dir" && pwd)
+[ "$(id -u)" = 0 ] && chown -R postgres: "$dir"
+port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+as_pg "$bin/initdb" -D "$dir/data" -U writebackd --auth=trust -E UTF8 --no-instructions >"$dir/initdb.log" 2>&1 \
+    || { cat "$dir/initdb.log" >&2; exit 1; }
+cat >"$dir/data/pg_hba.conf" <<HBA
+local all all trust
+host  all all 127.0.0.1/32 trust
+HBA
+as_pg "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 30 \
+    -o "-p $port -k $dir/sock -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off" \
+    start >/dev/null || { cat "$dir/server.log" >&2; exit 1; }
+as_pg "$bin/createdb" -h "$dir/sock" -p "$port" -U writebackd writeback
+pid=$(head -1 "$dir/data/postmaster.pid")
+if [ -n "$watch_pid" ]; then
+    # Stops only the postmaster of this DIR (a reused PID is left alone).
+    setsid bash -c 'while kill -0 "$1" 2>/dev/null && kill -0 "$2" 2>/dev/null; do sleep 1; done
+        grep -qF "$3" "/proc/$2/cmdline" 2>/dev/null && kill -INT "$2"' \
+        _ "$watch_pid" "$pid" "$dir/data" </dev/null >/dev/null 2>&1 &
+fi
+cat <<FACTS
+PID=$pid
+PORT=$port
+SOCKET_DIR=$dir/sock
+URL=postgres://writebackd@127.0.0.1:$port/writeback
+SOCKET_URL=postgres://writebackd@/writeback?host=$dir/sock&port=$port
+FACTS
