@@ -22,7 +22,7 @@ struct OpenLDAPFlavor: DirectoryFlavorOperations {
     }
 
     private var userAttributes: [String] {
-        var a = ["uid", "cn", "displayName", "mail", "pwdAccountLockedTime", "pwdChangedTime", "pwdHistory", "memberOf", "adminCount"]
+        var a = ["uid", "cn", "displayName", "mail", "pwdAccountLockedTime", "pwdChangedTime", "pwdHistory", "pwdReset", "memberOf", "adminCount"]
         if let alt = config.alternateMailAttribute, !alt.isEmpty { a.append(alt) }
         return a
     }
@@ -53,7 +53,8 @@ struct OpenLDAPFlavor: DirectoryFlavorOperations {
             adminCount: entry.string("adminCount") == "1",
             passwordStamp: entry.string("pwdChangedTime"),
             passwordChangedAt: entry.string("pwdChangedTime").flatMap(GeneralizedTime.parse),
-            passwordHistory: entry.strings("pwdHistory"))
+            passwordHistory: entry.strings("pwdHistory"),
+            mustChangeFlagged: entry.string("pwdReset")?.uppercased() == "TRUE")
         if !groupsOfInterest.isEmpty {
             do {
                 user.memberOf = try await groups.membership(of: entry.dn, directGroups: entry.strings("memberOf"), among: groupsOfInterest)
@@ -90,18 +91,19 @@ struct OpenLDAPFlavor: DirectoryFlavorOperations {
         case .unlock:
             break
         }
-        // One Modify for the account flags. A replace with no values removes the attribute and
-        // is no error when it is absent (RFC 4511), so unlocking an unlocked account and
-        // clearing an unset pwdReset cost nothing extra.
+        // At most one Modify for the account flags. A replace with no values removes the
+        // attribute and is no error when it is absent (RFC 4511). What the lookup showed is not
+        // there is not cleared again: a reset of an unlocked user with no pwdReset, the common
+        // case, is one write (a lock set since the lookup is cleared by ppolicy with the password).
         var mods: [LDAPModification] = []
-        if write.unlock || write.kind == .unlock {
+        if write.kind == .unlock || (write.unlock && user.locked) {
             mods.append(LDAPModification(.replace, "pwdAccountLockedTime"))
-        } else if let keepLock {
+        } else if !write.unlock, let keepLock {
             mods.append(LDAPModification(.replace, "pwdAccountLockedTime", [.string(keepLock)]))
         }
         if write.mustChange {
             mods.append(LDAPModification(.replace, "pwdReset", [.string("TRUE")]))
-        } else if write.kind != .unlock {
+        } else if write.kind != .unlock, user.mustChangeFlagged != false {
             mods.append(LDAPModification(.replace, "pwdReset"))
         }
         if !mods.isEmpty {

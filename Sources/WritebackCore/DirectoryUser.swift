@@ -29,18 +29,21 @@ public struct DirectoryUser: Sendable, Hashable {
     /// OpenLDAP `pwdHistory` values as stored (`time#syntax#len#{SCHEME}hash`), for the
     /// daemon's own history check (ppolicy lets a password administrator skip it).
     public var passwordHistory: [String]
+    /// Whether the entry is flagged must-change-at-next-logon as read at lookup (OpenLDAP
+    /// `pwdReset: TRUE`); nil when not read. A write skips clearing a flag that is not there.
+    public var mustChangeFlagged: Bool?
 
     public init(
         dn: String, accountName: String, displayName: String? = nil, mail: [String] = [],
         alternateMail: [String] = [], disabled: Bool = false, locked: Bool = false,
         adminCount: Bool = false, memberOf: Set<String> = [], passwordStamp: String? = nil,
-        passwordChangedAt: Date? = nil, passwordHistory: [String] = []
+        passwordChangedAt: Date? = nil, passwordHistory: [String] = [], mustChangeFlagged: Bool? = nil
     ) {
         self.dn = dn; self.accountName = accountName; self.displayName = displayName
         self.mail = mail; self.alternateMail = alternateMail; self.disabled = disabled
         self.locked = locked; self.adminCount = adminCount; self.memberOf = memberOf
         self.passwordStamp = passwordStamp; self.passwordChangedAt = passwordChangedAt
-        self.passwordHistory = passwordHistory
+        self.passwordHistory = passwordHistory; self.mustChangeFlagged = mustChangeFlagged
     }
 
     /// Group DNs compare case-insensitively and without spaces after commas.
