@@ -13,8 +13,10 @@ deps:
 build: deps
 	$(SWIFT) build
 
+## Release binaries with the Swift runtime and Foundation linked in: a server needs only
+## Debian's libraries (libldap, libsasl2, libsqlite3, libstdc++, gnutls), not a toolchain.
 release: deps
-	$(SWIFT) build -c release
+	$(SWIFT) build -c release --static-swift-stdlib
 
 ## The whole test suite against real slapd, Samba AD DC, msmtp (what .ci/run calls).
 test: deps

@@ -19,10 +19,15 @@ PREFIX="${2:-/usr/local}"
 case "$PREFIX" in /*) ;; *) echo "install.sh: PREFIX must be absolute, got '$PREFIX'" >&2; exit 2 ;; esac
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 
+# Release binaries link the Swift runtime and Foundation statically (--static-swift-stdlib):
+# a binary that still loads libswiftCore.so from the toolchain would not start on a server.
+needs_swift_runtime() { ldd "$1" 2>/dev/null | grep -q 'libswiftCore\|libFoundation\.so'; }
 if [ -z "${BIN_DIR-}" ]; then
   BIN_DIR="$(cd "$ROOT" && swift build -c release --show-bin-path)"
-  if [ ! -x "$BIN_DIR/writebackd" ] || [ ! -x "$BIN_DIR/writebackctl" ]; then
-    (cd "$ROOT" && swift build -c release --product writebackd && swift build -c release --product writebackctl)
+  if [ ! -x "$BIN_DIR/writebackd" ] || [ ! -x "$BIN_DIR/writebackctl" ] \
+     || needs_swift_runtime "$BIN_DIR/writebackd" || needs_swift_runtime "$BIN_DIR/writebackctl"; then
+    (cd "$ROOT" && swift build -c release --static-swift-stdlib --product writebackd \
+                && swift build -c release --static-swift-stdlib --product writebackctl)
   fi
 fi
 for b in writebackd writebackctl; do
@@ -33,6 +38,10 @@ D="$DESTDIR$PREFIX"
 install -d -m 0755 "$D/bin" "$D/lib/systemd/system" "$D/lib/sysusers.d" "$D/lib/tmpfiles.d" \
   "$D/share/man/man8" "$D/share/doc/writebackd/examples"
 install -m 0755 "$BIN_DIR/writebackd" "$BIN_DIR/writebackctl" "$D/bin/"
+# DWARF out (about 60 MB each), symbol names kept: backtraces still name the functions.
+for f in "$D/bin/writebackd" "$D/bin/writebackctl"; do
+  if command -v strip >/dev/null && [ "$(head -c 4 "$f" | tail -c 3)" = ELF ]; then strip --strip-debug "$f"; fi
+done
 sed "s#/usr/local/bin/writebackd#$PREFIX/bin/writebackd#g" "$ROOT/systemd/writebackd.service" > "$D/lib/systemd/system/writebackd.service"
 chmod 0644 "$D/lib/systemd/system/writebackd.service"
 install -m 0644 "$ROOT/systemd/writebackd.sysusers" "$D/lib/sysusers.d/writebackd.conf"
