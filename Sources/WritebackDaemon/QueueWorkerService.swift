@@ -61,11 +61,12 @@ public final class QueueWorkerService: Service, Sendable {
                             continue
                         }
                         for request in claimed {
-                            // claim() returned at most `limit` rows, so a slot is free.
-                            let slot = freeSlots.withLock { $0.removeLast() }
-                            group.addTask(executorPreference: processor.directory.taskExecutor(forWorker: slot)) {
+                            // claim() returned at most `limit` rows, so a slot is free (were one
+                            // missing, the request would still run, just without affinity).
+                            let slot = freeSlots.withLock { $0.popLast() }
+                            group.addTask(executorPreference: slot.flatMap { processor.directory.taskExecutor(forWorker: $0) }) {
                                 await self.processor.process(request)
-                                self.freeSlots.withLock { $0.append(slot) }
+                                if let slot { self.freeSlots.withLock { $0.append(slot) } }
                                 self.waker.wake()
                             }
                         }
