@@ -204,6 +204,16 @@ extension Slapd {
 /// posix_spawn + waitpid on the child's PID: Foundation's Process lost child exits when many
 /// tests spawned tools in parallel.
 public enum ToolRunner {
+    /// `pipe2(fds, O_CLOEXEC)`: both ends close-on-exec from the start, with no window in
+    /// which a concurrent spawn could inherit them. pipe2 is a GNU extension that Swift's Glibc
+    /// module does not export, so it is looked up at run time.
+    static func pipeCloseOnExec(_ fds: inout [Int32]) -> Int32 {
+        typealias Pipe2 = @convention(c) (UnsafeMutablePointer<Int32>, Int32) -> Int32
+        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "pipe2") else { return -1 }
+        let pipe2 = unsafeBitCast(symbol, to: Pipe2.self)
+        return fds.withUnsafeMutableBufferPointer { pipe2($0.baseAddress!, O_CLOEXEC) }
+    }
+
     public struct Result: Sendable {
         public var status: Int32
         public var stdout: String
@@ -214,7 +224,7 @@ public enum ToolRunner {
     /// the harness script unreaped when called off the cooperative pool). `stdin` goes through
     /// a pipe, never a file; output goes through 0600 temporary files.
     public static func run(_ executable: String, _ arguments: [String], environment: [String: String] = [:],
-                    stdin: Data? = nil) throws -> ToolRunner.Result {
+                           stdin: Data? = nil) throws -> Result {
         let tmp = try Slapd.makeTempDir(prefix: "tool")
         defer { try? FileManager.default.removeItem(atPath: tmp) }
         let outPath = tmp + "/out", errPath = tmp + "/err"
@@ -224,8 +234,12 @@ public enum ToolRunner {
         let envp: [UnsafeMutablePointer<CChar>?] = env.map { strdup("\($0.key)=\($0.value)") } + [nil]
         defer { argv.forEach { free($0) }; envp.forEach { free($0) } }
         signal(SIGPIPE, SIG_IGN)   // a tool that exits early must not kill the test process
+        // Close-on-exec: parallel tests spawn tools at the same moment, and a child that
+        // inherited another tool's write end keeps that tool waiting for EOF forever (two
+        // ldapmodify runs deadlocked that way). dup2 onto fd 0 clears the flag for the child's
+        // own stdin only.
         var fds: [Int32] = [0, 0]
-        guard pipe(&fds) == 0 else { throw SlapdHarnessError.commandFailed("pipe failed") }
+        guard Self.pipeCloseOnExec(&fds) == 0 else { throw SlapdHarnessError.commandFailed("pipe2 failed") }
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
