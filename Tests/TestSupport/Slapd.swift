@@ -204,6 +204,17 @@ extension Slapd {
 /// posix_spawn + waitpid on the child's PID: Foundation's Process lost child exits when many
 /// tests spawned tools in parallel.
 public enum ToolRunner {
+    /// `posix_spawn_file_actions_addclosefrom_np(actions, 3)` (glibc 2.34): the child gets
+    /// stdin, stdout and stderr and nothing else. Without it every descriptor the test process
+    /// has open without close-on-exec (Foundation's `Pipe`s among them) leaks into the tool and
+    /// into daemons it starts: a slapd that inherited another test's stdout pipe kept that test
+    /// waiting for EOF forever. Looked up at run time (a GNU extension Swift does not import).
+    static func addCloseFrom3(_ actions: inout posix_spawn_file_actions_t) -> Bool {
+        typealias CloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32
+        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "posix_spawn_file_actions_addclosefrom_np") else { return false }
+        return unsafeBitCast(symbol, to: CloseFrom.self)(&actions, 3) == 0
+    }
+
     /// `pipe2(fds, O_CLOEXEC)`: both ends close-on-exec from the start, with no window in
     /// which a concurrent spawn could inherit them. pipe2 is a GNU extension that Swift's Glibc
     /// module does not export, so it is looked up at run time.
@@ -247,6 +258,7 @@ public enum ToolRunner {
         posix_spawn_file_actions_addclose(&actions, fds[1])
         posix_spawn_file_actions_addopen(&actions, 1, outPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
         posix_spawn_file_actions_addopen(&actions, 2, errPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        guard Self.addCloseFrom3(&actions) else { throw SlapdHarnessError.commandFailed("posix_spawn_file_actions_addclosefrom_np is missing (glibc < 2.34)") }
         var pid: pid_t = 0
         let rc = posix_spawn(&pid, executable, &actions, nil, argv, envp)
         close(fds[0])
