@@ -169,12 +169,33 @@ public struct RequestProcessor: Sendable {
         do {
             try await directory.apply(write, to: user)
         } catch {
+            if await landedLate(error, claimed: claimed, request: request, user: user, newPassword: newPassword) {
+                return .complete(.succeeded, success: Success(user: user, request: request, history: history))
+            }
             return directoryFailure(error, stage: .write, claimed: claimed, request: request, runtime: runtime, now: clock())
         }
         let elapsed = ContinuousClock.now - started
         metrics.directoryWrite(seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
         faults.directoryWriteSucceeded()
         return .complete(.succeeded, success: Success(user: user, request: request, history: history))
+    }
+
+    /// Whether a refused rewrite of an interrupted request is the earlier write, landed late.
+    /// A write whose reply was lost can still be applied after the readback found nothing
+    /// (the server was working through it); the rewrite then meets the new password already
+    /// in place, and the directory answers "in history", "too young" or, for a change, "wrong
+    /// old password". Reading back once more tells that apart from a real refusal.
+    func landedLate(_ error: DirectoryError, claimed: ClaimedRequest, request: ResetRequest,
+                    user: DirectoryUser, newPassword: Secret?) async -> Bool {
+        guard claimed.intentRecorded, request.kind != .unlock else { return false }
+        switch error {
+        case .passwordRejected, .wrongOldPassword: break
+        default: return false
+        }
+        guard let verdict = try? await directory.readBack(user: user, intentStamp: claimed.intentStamp, newPassword: newPassword),
+              verdict == .applied else { return false }
+        logger.info("an interrupted earlier write landed late; recording it", metadata: ["request_id": "\(request.id)", "refusal": "\(error)"])
+        return true
     }
 
     /// The history derivation for `password`, or nil when the daemon keeps no history.

@@ -72,6 +72,37 @@ struct CrashRecoveryTests {
         }
     }
 
+    @Test("a lost reply whose write lands after the readback: succeeded, written once, not a history refusal")
+    func writeLandsLate() async throws {
+        try await withSlapd { slapd in
+            let setup = try E2ESetup(slapd: slapd, options: Self.options())
+            defer { setup.cleanup() }
+            let uid = "carol"
+            let dn = slapd.userDN(uid)
+            let historyBefore = try slapd.attribute(dn: dn, name: "pwdHistory").count
+            let password = E2ESetup.newPassword()
+            var b = RequestBuilder(kind: .reset, user: uid, initiator: .admin(name: "late-write-test"))
+            b.licenses = ["AAD_PREMIUM"]
+            let row = try setup.sealer.build(b, newPassword: Secret(password))
+            let queue = try setup.queue()
+            try await queue.enqueue(id: row.id, payload: row.payload, signature: row.signature)
+
+            // Write 1 "times out" and is applied only after the retry's readback has answered
+            // "not applied"; the retry's own write then meets the password already in place.
+            let daemon = try DaemonProcess(configPath: setup.configPath, socketPath: setup.socketPath, logPath: setup.dir + "/daemon.log",
+                                           environment: ["WRITEBACKD_TEST_WRITE_LANDS_LATE": "1"])
+            defer { daemon.stop() }
+            let done = await eventually(timeout: 30) { (try? await queue.summary(id: row.id))?.state.isTerminal == true }
+            let final = try await queue.summary(id: row.id)
+            #expect(done)
+            #expect(final?.state == .succeeded && final?.outcome == "succeeded", "\(String(describing: final)); log: \(daemon.log.suffix(2000))")
+            #expect(daemon.log.contains("landed late"), "\(daemon.log.suffix(2000))")
+            #expect(final?.attempts == 1)
+            #expect(slapd.bind(user: uid, password: password))
+            #expect(try slapd.attribute(dn: dn, name: "pwdHistory").count == historyBefore + 1)
+        }
+    }
+
     @Test("200 requests, 5 random SIGKILLs during the drain: 0 lost, 0 applied twice")
     func randomKills() async throws {
         try await withSlapd(benchUsers: 100, dbnosync: true) { slapd in
