@@ -18,7 +18,9 @@ final class PostgresDatabase: Sendable {
         self.logger = quiet
         let client = PostgresClient(configuration: try location.clientConfiguration(), backgroundLogger: quiet)
         self.client = client
-        runner = Task { await client.run() }
+        // `Task.immediate` runs up to `run()`'s first suspension here, so the client is marked
+        // running before any query can lease a connection (postgres-nio otherwise warns once).
+        runner = Task.immediate { await client.run() }
     }
 
     deinit { runner.cancel() }
