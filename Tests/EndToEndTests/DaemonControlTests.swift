@@ -33,7 +33,7 @@ struct DaemonControlTests {
             let resumed = try run(ctl: ["resume", "--config", setup.configPath])
             #expect(resumed.status == 0, "\(resumed.stderr)")
             #expect(try daemon.status()["state"]?.stringValue == "running")
-            let done = await eventually(timeout: 20) {
+            let done = await eventually(timeout: 60) {
                 var all = true
                 for id in ids where (try? await queue.summary(id: id))?.state != .succeeded { all = false }
                 return all

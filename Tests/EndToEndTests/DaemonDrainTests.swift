@@ -26,7 +26,7 @@ struct DaemonDrainTests {
             let queue = try setup.queue()
             try await queue.enqueue(id: row.id, payload: row.payload, signature: row.signature)
 
-            let done = await eventually(timeout: 20) { (try? await queue.summary(id: row.id))?.state.isTerminal == true }
+            let done = await eventually(timeout: 60) { (try? await queue.summary(id: row.id))?.state.isTerminal == true }
             let summary = try await queue.summary(id: row.id)
             #expect(done)
             #expect(summary?.state == .succeeded, "outcome \(String(describing: summary?.outcome)) \(String(describing: summary?.detail)); log: \(daemon.log)")

@@ -18,7 +18,7 @@ struct DaemonMetricsTests {
             #expect(await daemon.waitReady(), "daemon not ready: \(daemon.log)")
             let ids = try await setup.enqueueResets(3, users: ["alice", "bob", "carol"])
             let queue = try setup.queue()
-            #expect(await eventually(timeout: 20) {
+            #expect(await eventually(timeout: 60) {
                 var done = true
                 for id in ids where (try? await queue.summary(id: id))?.state.isTerminal != true { done = false }
                 return done

@@ -67,7 +67,7 @@ struct DaemonSignalTests {
             // Still serving.
             let ids = try await setup.enqueueResets(2, users: ["alice", "bob"])
             let queue = try setup.queue()
-            #expect(await eventually(timeout: 20) {
+            #expect(await eventually(timeout: 60) {
                 var all = true
                 for id in ids where (try? await queue.summary(id: id))?.state != .succeeded { all = false }
                 return all
