@@ -20,6 +20,14 @@ struct CrashRecoveryTests {
         return o
     }
 
+    /// One administrator reset for `user`, queued; returns the row and its new password.
+    static func enqueueReset(_ setup: E2ESetup, user: String) async throws -> (SignedRequest, String) {
+        let password = E2ESetup.newPassword()
+        let row = try setup.resetRow(user: user, password: password)
+        try await setup.queue().enqueue(id: row.id, payload: row.payload, signature: row.signature)
+        return (row, password)
+    }
+
     @Test("killed right after the write: restart records succeeded without writing again")
     func crashAfterWrite() async throws {
         try await withSlapd { slapd in
@@ -29,12 +37,8 @@ struct CrashRecoveryTests {
             let dn = slapd.userDN(uid)
             let historyBefore = try slapd.attribute(dn: dn, name: "pwdHistory").count
 
-            let password = E2ESetup.newPassword()
-            var b = RequestBuilder(kind: .reset, user: uid, initiator: .admin(name: "crash-test"))
-            b.licenses = ["AAD_PREMIUM"]
-            let row = try setup.sealer.build(b, newPassword: Secret(password))
+            let (row, password) = try await Self.enqueueReset(setup, user: uid)
             let queue = try setup.queue()
-            try await queue.enqueue(id: row.id, payload: row.payload, signature: row.signature)
 
             // 1. The first daemon writes, then kills itself before recording the outcome.
             let first = try DaemonProcess(configPath: setup.configPath, socketPath: setup.socketPath, logPath: setup.dir + "/daemon-1.log",
@@ -80,12 +84,8 @@ struct CrashRecoveryTests {
             let uid = "carol"
             let dn = slapd.userDN(uid)
             let historyBefore = try slapd.attribute(dn: dn, name: "pwdHistory").count
-            let password = E2ESetup.newPassword()
-            var b = RequestBuilder(kind: .reset, user: uid, initiator: .admin(name: "late-write-test"))
-            b.licenses = ["AAD_PREMIUM"]
-            let row = try setup.sealer.build(b, newPassword: Secret(password))
+            let (row, password) = try await Self.enqueueReset(setup, user: uid)
             let queue = try setup.queue()
-            try await queue.enqueue(id: row.id, payload: row.payload, signature: row.signature)
 
             // Write 1 "times out" and is applied only after the retry's readback has answered
             // "not applied"; the retry's own write then meets the password already in place.

@@ -109,10 +109,10 @@ struct E2ESetup {
     }
 
     /// Builds an administrator-initiated reset for `user` (no verification needed, licensed).
-    func resetRow(user: String, ttl: TimeInterval = 900) throws -> SignedRequest {
+    func resetRow(user: String, ttl: TimeInterval = 900, password: String = E2ESetup.newPassword()) throws -> SignedRequest {
         var b = RequestBuilder(kind: .reset, user: user, initiator: .admin(name: "e2e"), ttl: ttl)
         b.licenses = ["AAD_PREMIUM"]
-        return try sealer.build(b, newPassword: Secret(Self.newPassword()))
+        return try sealer.build(b, newPassword: Secret(password))
     }
 
     /// Inserts `count` resets spread over `users`; returns their ids.
