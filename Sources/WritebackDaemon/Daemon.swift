@@ -54,7 +54,7 @@ public enum Daemon {
         let hashes = HistoryHashPool(threads: max(2, ProcessInfo.processInfo.activeProcessorCount))
         let owner = "\(ProcessInfo.processInfo.hostName):\(getpid()):\(UUID().uuidString.prefix(8))"
         let processor = RequestProcessor(
-            queue: queue, stateStore: stateStore, directory: LateLandingDirectory.wrapping(directory), notifier: notifier, hashes: hashes,
+            queue: queue, stateStore: stateStore, directory: FaultyDirectory.wrapping(directory), notifier: notifier, hashes: hashes,
             state: state, metrics: metrics, logger: logger, owner: owner, faults: FaultInjection(), clock: { Date() })
         let worker = QueueWorkerService(processor: processor, queue: queue, state: state, systemd: systemd,
                                         logger: logger, workers: config.directory.connections)

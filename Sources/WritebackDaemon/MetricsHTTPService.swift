@@ -12,8 +12,6 @@ import ServiceLifecycle
 final class MetricsHTTPService: Service, Sendable {
     private let channel: any Channel
     private let logger: Logger
-    /// Where it listens, as bound (port 0 in the configuration is not accepted, but tests read this).
-    let localAddress: SocketAddress?
 
     init(host: String, port: Int, metrics: DaemonMetrics, logger: Logger) async throws {
         let bootstrap = ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
@@ -27,7 +25,6 @@ final class MetricsHTTPService: Service, Sendable {
                 }
             }
         channel = try await bootstrap.bind(host: host, port: port).get()
-        localAddress = channel.localAddress
         self.logger = logger
         logger.info("metrics served over HTTP", metadata: ["listen": "\(host):\(port)", "path": "/metrics"])
     }

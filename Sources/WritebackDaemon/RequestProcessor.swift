@@ -126,6 +126,10 @@ public struct RequestProcessor: Sendable {
                 let history = try? await historyVerdict(newPassword, user: user, runtime: runtime)
                 return .complete(.succeeded, success: Success(user: user, request: request, history: history ?? nil))
             }
+            // The attempts are used up: the last one's timed-out write did not happen.
+            if claimed.attempts >= runtime.config.queue.maxAttempts {
+                return .complete(Outcome(.directoryError, detail: "write timed out on attempt \(claimed.attempts); readback: not applied"), success: nil)
+            }
         }
 
         // 6. Eligibility that needs the user (scope ... throttled).
@@ -224,7 +228,14 @@ public struct RequestProcessor: Sendable {
         state.recordError(error.description, at: now)
         if error.isTransient {
             let attempts = claimed.attempts + 1
-            if attempts >= runtime.config.queue.maxAttempts { return .complete(error.outcome, success: nil) }
+            if attempts >= runtime.config.queue.maxAttempts {
+                // A timed-out write may have happened: the last attempt is decided by a
+                // readback after the backoff (step 5 of `decide`), not by the timeout.
+                if case .timedOut = error, stage == .write {
+                    return .release(notBefore: now.addingTimeInterval(Backoff.delay(attempt: attempts)), countAttempt: true, reason: error.description)
+                }
+                return .complete(error.outcome, success: nil)
+            }
             return .release(notBefore: now.addingTimeInterval(Backoff.delay(attempt: attempts)), countAttempt: true, reason: error.description)
         }
         return .complete(error.outcome, success: nil)

@@ -76,30 +76,68 @@ struct CrashRecoveryTests {
         }
     }
 
+    /// What became of one reset for carol through a daemon with a debug fault switch set.
+    struct FaultRun {
+        var summary: RequestSummary?
+        var password: String
+        var log: String
+        var historyBefore: [String]
+        var historyAfter: [String]
+        var binds: Bool
+    }
+
+    static func resetThroughFault(_ slapd: Slapd, _ fault: String, maxAttempts: Int = 10) async throws -> FaultRun {
+        var options = Self.options()
+        options.maxAttempts = maxAttempts
+        let setup = try E2ESetup(slapd: slapd, options: options)
+        defer { setup.cleanup() }
+        let dn = slapd.userDN("carol")
+        let historyBefore = try slapd.attribute(dn: dn, name: "pwdHistory")
+        let (row, password) = try await Self.enqueueReset(setup, user: "carol")
+        let queue = try setup.queue()
+        let daemon = try DaemonProcess(configPath: setup.configPath, socketPath: setup.socketPath, logPath: setup.dir + "/daemon.log",
+                                       environment: [fault: "1"])
+        defer { daemon.stop() }
+        _ = await eventually(timeout: 30) { (try? await queue.summary(id: row.id))?.state.isTerminal == true }
+        return FaultRun(summary: try await queue.summary(id: row.id), password: password, log: daemon.log,
+                        historyBefore: historyBefore, historyAfter: try slapd.attribute(dn: dn, name: "pwdHistory"),
+                        binds: slapd.bind(user: "carol", password: password))
+    }
+
     @Test("a lost reply whose write lands after the readback: succeeded, written once, not a history refusal")
     func writeLandsLate() async throws {
+        // Write 1 "times out" and is applied only after the retry's readback has answered
+        // "not applied"; the retry's own write then meets the password already in place.
         try await withSlapd { slapd in
-            let setup = try E2ESetup(slapd: slapd, options: Self.options())
-            defer { setup.cleanup() }
-            let uid = "carol"
-            let dn = slapd.userDN(uid)
-            let historyBefore = try slapd.attribute(dn: dn, name: "pwdHistory").count
-            let (row, password) = try await Self.enqueueReset(setup, user: uid)
-            let queue = try setup.queue()
+            let run = try await Self.resetThroughFault(slapd, "WRITEBACKD_TEST_WRITE_LANDS_LATE")
+            #expect(run.summary?.state == .succeeded && run.summary?.outcome == "succeeded", "\(String(describing: run.summary)); log: \(run.log.suffix(2000))")
+            #expect(run.log.contains("landed late"))
+            #expect(run.summary?.attempts == 1)
+            #expect(run.binds)
+            #expect(run.historyAfter.count == run.historyBefore.count + 1)
+        }
+    }
 
-            // Write 1 "times out" and is applied only after the retry's readback has answered
-            // "not applied"; the retry's own write then meets the password already in place.
-            let daemon = try DaemonProcess(configPath: setup.configPath, socketPath: setup.socketPath, logPath: setup.dir + "/daemon.log",
-                                           environment: ["WRITEBACKD_TEST_WRITE_LANDS_LATE": "1"])
-            defer { daemon.stop() }
-            let done = await eventually(timeout: 30) { (try? await queue.summary(id: row.id))?.state.isTerminal == true }
-            let final = try await queue.summary(id: row.id)
-            #expect(done)
-            #expect(final?.state == .succeeded && final?.outcome == "succeeded", "\(String(describing: final)); log: \(daemon.log.suffix(2000))")
-            #expect(daemon.log.contains("landed late"), "\(daemon.log.suffix(2000))")
-            #expect(final?.attempts == 1)
-            #expect(slapd.bind(user: uid, password: password))
-            #expect(try slapd.attribute(dn: dn, name: "pwdHistory").count == historyBefore + 1)
+    @Test("the last attempt's write times out but was applied: a readback records succeeded, not directory_error")
+    func lastAttemptLostReply() async throws {
+        try await withSlapd { slapd in
+            let run = try await Self.resetThroughFault(slapd, "WRITEBACKD_TEST_LOST_REPLY", maxAttempts: 1)
+            #expect(run.summary?.state == .succeeded && run.summary?.outcome == "succeeded", "\(String(describing: run.summary)); log: \(run.log.suffix(2000))")
+            #expect(run.log.contains("already applied"))
+            #expect(run.binds)
+            #expect(run.historyAfter.count == run.historyBefore.count + 1)
+        }
+    }
+
+    @Test("the last attempt's write times out and was not applied: failed/directory_error, nothing written")
+    func lastAttemptDropped() async throws {
+        try await withSlapd { slapd in
+            let run = try await Self.resetThroughFault(slapd, "WRITEBACKD_TEST_WRITE_DROPPED", maxAttempts: 1)
+            #expect(run.summary?.state == .failed && run.summary?.outcome == "directory_error", "\(String(describing: run.summary))")
+            #expect(run.summary?.detail?.contains("readback: not applied") == true, "\(String(describing: run.summary?.detail))")
+            #expect(run.summary?.attempts == 1)
+            #expect(!run.binds)
+            #expect(run.historyAfter == run.historyBefore)
         }
     }
 

@@ -33,6 +33,7 @@ struct E2ESetup {
         var historyCount = 0
         var timeoutSeconds = 2.0
         var leaseSeconds = 10
+        var maxAttempts = 10
         var controlGroup = ""
         var adminGroup = ""
         var throttlePerHour = 1000
@@ -73,6 +74,7 @@ struct E2ESetup {
         \(o.postgresURL.isEmpty ? "path = \"\(queuePath)\"" : "backend = \"postgres\"\nurl = \"\(o.postgresURL)\"")
         poll_interval_ms = \(o.pollIntervalMs)
         lease_seconds = \(o.leaseSeconds)
+        max_attempts = \(o.maxAttempts)
 
         [keys]
         producer_public_keys = ["\(dir)/keys/producer-signing.pub"]
