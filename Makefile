@@ -15,8 +15,9 @@ build: deps
 
 ## Release binaries with the Swift runtime and Foundation linked in: a server needs only
 ## Debian's libraries (libldap, libsasl2, libsqlite3, libstdc++, gnutls), not a toolchain.
+## The flags (static runtime, packed relocations, no exported symbols): scripts/release-build.sh.
 release: deps
-	$(SWIFT) build -c release --static-swift-stdlib
+	scripts/release-build.sh
 
 ## The whole test suite against real slapd, Samba AD DC, msmtp (what .ci/run calls).
 test: deps

@@ -7,7 +7,7 @@
 #   BENCH_LDAPPASSWD_USERS (default 200)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-swift build -c release --static-swift-stdlib --product writeback-bench   # as `make release` ships
+scripts/release-build.sh --product writeback-bench   # as `make release` ships
 bin=$(swift build -c release --show-bin-path)/writeback-bench
 "$bin" directory --users "${BENCH_USERS:-6000}" --connections "${BENCH_CONNECTIONS:-4}" \
     --ldappasswd-users "${BENCH_LDAPPASSWD_USERS:-200}"

@@ -26,8 +26,7 @@ if [ -z "${BIN_DIR-}" ]; then
   BIN_DIR="$(cd "$ROOT" && swift build -c release --show-bin-path)"
   if [ ! -x "$BIN_DIR/writebackd" ] || [ ! -x "$BIN_DIR/writebackctl" ] \
      || needs_swift_runtime "$BIN_DIR/writebackd" || needs_swift_runtime "$BIN_DIR/writebackctl"; then
-    (cd "$ROOT" && swift build -c release --static-swift-stdlib --product writebackd \
-                && swift build -c release --static-swift-stdlib --product writebackctl)
+    "$ROOT/scripts/release-build.sh" --product writebackd && "$ROOT/scripts/release-build.sh" --product writebackctl
   fi
 fi
 for b in writebackd writebackctl; do

@@ -33,6 +33,9 @@ struct DaemonMeasurementTests {
             let fileMiB = Double(ProcStat.statusKiB(pid: daemon.pid, "RssFile")) / 1024
             print(String(format: "E2E idle: CPU %.3f %% of one core over 60 s, RSS %.1f MiB (anonymous %.1f MiB, file-backed %.1f MiB)",
                          percent, rssMiB, anonMiB, fileMiB))
+            for (name, kib) in ProcStat.residentByMapping(pid: daemon.pid).prefix(10) {
+                print(String(format: "E2E idle:   %7.1f MiB  %@", Double(kib) / 1024, name))
+            }
             #expect(percent <= 0.5)
             #expect(rssMiB <= 40)
         }
@@ -81,6 +84,29 @@ enum ProcStat {
     }
 
     static func rssKiB(pid: pid_t) -> Int { statusKiB(pid: pid, "VmRSS") }
+
+    /// Resident kB per mapped file (anonymous mappings as "[anon]"), largest first, from smaps.
+    static func residentByMapping(pid: pid_t) -> [(String, Int)] {
+        // Line by line with getline: a one-shot read of a procfs file can stop at a page.
+        guard let file = fopen("/proc/\(pid)/smaps", "r") else { return [] }
+        defer { fclose(file) }
+        var lines: [String] = []
+        var buffer: UnsafeMutablePointer<CChar>?
+        var capacity = 0
+        while getline(&buffer, &capacity, file) > 0, let buffer { lines.append(String(cString: buffer).trimmingCharacters(in: .whitespacesAndNewlines)) }
+        free(buffer)
+        var totals: [String: Int] = [:]
+        var current = "[anon]"
+        for line in lines {
+            let fields = line.split(separator: " ", omittingEmptySubsequences: true)
+            if let first = fields.first, first.contains("-"), fields.count >= 5, !first.hasSuffix(":") {
+                current = fields.count >= 6 ? fields[5...].joined(separator: " ") : "[anon]"
+            } else if fields.first == "Rss:", fields.count >= 2 {
+                totals[current, default: 0] += Int(fields[1]) ?? 0
+            }
+        }
+        return totals.sorted { $0.value > $1.value }
+    }
 
     /// A `kB` field of /proc/PID/status: VmRSS, RssAnon (private heap and stacks), RssFile
     /// (pages of the binary and shared libraries, shared with other processes and reclaimable).
