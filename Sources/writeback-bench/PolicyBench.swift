@@ -68,20 +68,27 @@ func runPolicyBench(lines: Int = 10_000_000) async throws {
     let passwords = (0..<1000).map { i in
         ["Zq7%Lm2#Kp\(i)", "C0ntos0Winter\(i)", "jdoe-\(i)-Secret!", "Corr3ct-Horse-\(i)", "短密码\(i)Ab!", "Fabr1kam\(i)!"][i % 6]
     }
-    var decision = LatencySample()
+    // Round 0 sees each password first: its breached lookup faults a cold page of the file in
+    // (the "cold" figure above), on 1 % of all decisions, which is what sets an overall p99.
+    // Rounds 1-99 measure the engine itself. Both are printed.
+    var firstSight = LatencySample()
+    var warmDecision = LatencySample()
     var refused = 0
     for round in 0..<100 {
         for pw in passwords {
-            decision.time {
+            let decide = {
                 if engine.checkBeforeLookup(request) != nil || engine.checkEligibility(request, user: user, recentSuccesses: round % 3, now: now) != nil {
                     refused += 1
                 } else if !engine.passwordViolations(pw, user: user, inHistory: false, now: now).isEmpty {
                     refused += 1
                 }
             }
+            if round == 0 { firstSight.time(decide) } else { warmDecision.time(decide) }
         }
     }
-    print("full decision: \(decision.summary) (\(decision.count) decisions, \(refused) refused; goal ≤ 50 µs)")
+    print("full decision, warm: \(warmDecision.summary) (\(warmDecision.count) decisions; goal ≤ 50 µs)")
+    print("full decision, first sight of each password (cold breached page): \(firstSight.summary) (\(firstSight.count) decisions)")
+    print("all \(warmDecision.count + firstSight.count) decisions: \(refused) refused")
     print("breached lookup goal ≤ 20 µs: p50 \(warm.p50Micro) µs")
 
     let hasher = PasswordHistoryHasher()
