@@ -41,8 +41,7 @@ struct CrashRecoveryTests {
             let queue = try setup.queue()
 
             // 1. The first daemon writes, then kills itself before recording the outcome.
-            let first = try DaemonProcess(configPath: setup.configPath, socketPath: setup.socketPath, logPath: setup.dir + "/daemon-1.log",
-                                          environment: ["WRITEBACKD_TEST_CRASH_AFTER_WRITE": "1"])
+            let first = try setup.daemon(log: "daemon-1.log", environment: ["WRITEBACKD_TEST_CRASH_AFTER_WRITE": "1"])
             defer { first.stop() }
             let exited = await first.waitExit(timeout: 30)
             #expect(exited != nil, "daemon did not crash: \(first.log.suffix(2000))")
@@ -56,7 +55,7 @@ struct CrashRecoveryTests {
             #expect(historyAfterCrash.count == historyBefore + 1)
 
             // 2. A restarted daemon reclaims the row after the lease and decides by readback.
-            let second = try DaemonProcess(configPath: setup.configPath, socketPath: setup.socketPath, logPath: setup.dir + "/daemon-2.log")
+            let second = try setup.daemon(log: "daemon-2.log")
             defer { second.stop() }
             let done = await eventually(timeout: 30) { (try? await queue.summary(id: row.id))?.state.isTerminal == true }
             let final = try await queue.summary(id: row.id)
@@ -95,8 +94,7 @@ struct CrashRecoveryTests {
         let historyBefore = try slapd.attribute(dn: dn, name: "pwdHistory")
         let (row, password) = try await Self.enqueueReset(setup, user: "carol")
         let queue = try setup.queue()
-        let daemon = try DaemonProcess(configPath: setup.configPath, socketPath: setup.socketPath, logPath: setup.dir + "/daemon.log",
-                                       environment: [fault: "1"])
+        let daemon = try setup.daemon(environment: [fault: "1"])
         defer { daemon.stop() }
         _ = await eventually(timeout: 30) { (try? await queue.summary(id: row.id))?.state.isTerminal == true }
         return FaultRun(summary: try await queue.summary(id: row.id), password: password, log: daemon.log,
@@ -180,7 +178,7 @@ struct CrashRecoveryTests {
                 }
                 logs.append(d.log)
             }
-            let last = try DaemonProcess(configPath: setup.configPath, socketPath: setup.socketPath, logPath: setup.dir + "/daemon-final.log")
+            let last = try setup.daemon(log: "daemon-final.log")
             defer { last.stop() }
             let drained = await eventually(timeout: 180, every: .milliseconds(200)) {
                 let c = (try? await queue.counts()) ?? [:]

@@ -17,7 +17,7 @@ struct DaemonControlTests {
         try await withSlapd { slapd in
             let setup = try E2ESetup(slapd: slapd, options: .init(pollIntervalMs: 200))
             defer { setup.cleanup() }
-            let daemon = try DaemonProcess(configPath: setup.configPath, socketPath: setup.socketPath, logPath: setup.dir + "/daemon.log")
+            let daemon = try setup.daemon()
             defer { daemon.stop() }
             #expect(await daemon.waitReady(), "daemon not ready: \(daemon.log)")
 
@@ -64,7 +64,7 @@ struct DaemonControlTests {
         try await withSlapd { slapd in
             let setup = try E2ESetup(slapd: slapd, options: .init(controlGroup: "nogroup"))
             defer { setup.cleanup() }
-            let daemon = try DaemonProcess(configPath: setup.configPath, socketPath: setup.socketPath, logPath: setup.dir + "/daemon.log")
+            let daemon = try setup.daemon()
             defer { daemon.stop() }
             #expect(await daemon.waitReady(), "daemon not ready: \(daemon.log)")
             var st = stat()

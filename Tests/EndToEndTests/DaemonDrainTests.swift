@@ -15,7 +15,7 @@ struct DaemonDrainTests {
         try await withSlapd { slapd in
             let setup = try E2ESetup(slapd: slapd)
             defer { setup.cleanup() }
-            let daemon = try DaemonProcess(configPath: setup.configPath, socketPath: setup.socketPath, logPath: setup.dir + "/daemon.log")
+            let daemon = try setup.daemon()
             defer { daemon.stop() }
             #expect(await daemon.waitReady(), "daemon not ready: \(daemon.log)")
 
@@ -52,7 +52,7 @@ struct DaemonDrainTests {
             let ids = try await setup.enqueueResets(1000, users: users)
             let queue = try setup.queue()
             let start = Date()
-            let daemon = try DaemonProcess(configPath: setup.configPath, socketPath: setup.socketPath, logPath: setup.dir + "/daemon.log")
+            let daemon = try setup.daemon()
             defer { daemon.stop() }
             #expect(await daemon.waitReady(), "daemon not ready: \(daemon.log)")
             let drained = await eventually(timeout: 240, every: .milliseconds(250)) {

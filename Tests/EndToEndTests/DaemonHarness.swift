@@ -130,6 +130,11 @@ struct E2ESetup {
         return ids
     }
 
+    /// Starts the daemon on this configuration, logging to `log` in the setup's directory.
+    func daemon(log: String = "daemon.log", environment: [String: String] = [:]) throws -> DaemonProcess {
+        try DaemonProcess(configPath: configPath, socketPath: socketPath, logPath: dir + "/" + log, environment: environment)
+    }
+
     func queue() throws -> SQLiteRequestQueue { try SQLiteRequestQueue(path: queuePath) }
 
     /// The configured queue, SQLite or PostgreSQL.

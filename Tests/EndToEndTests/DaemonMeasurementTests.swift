@@ -18,7 +18,7 @@ struct DaemonMeasurementTests {
         try await withSlapd { slapd in
             let setup = try E2ESetup(slapd: slapd, options: .init(pollIntervalMs: 500))
             defer { setup.cleanup() }
-            let daemon = try DaemonProcess(configPath: setup.configPath, socketPath: setup.socketPath, logPath: setup.dir + "/daemon.log")
+            let daemon = try setup.daemon()
             defer { daemon.stop() }
             #expect(await daemon.waitReady())
             try await setup.enqueueResets(20, users: ["alice", "bob", "carol"])
@@ -49,7 +49,7 @@ struct DaemonMeasurementTests {
             options.historyCount = Int(ProcessInfo.processInfo.environment["WRITEBACKD_MEASURE_HISTORY"] ?? "0") ?? 0
             let setup = try E2ESetup(slapd: slapd, options: options)
             defer { setup.cleanup() }
-            let daemon = try DaemonProcess(configPath: setup.configPath, socketPath: setup.socketPath, logPath: setup.dir + "/daemon.log")
+            let daemon = try setup.daemon()
             defer { daemon.stop() }
             #expect(await daemon.waitReady())
             let queue = try setup.queue()

@@ -13,7 +13,7 @@ struct DaemonMetricsTests {
             let port = try freeLoopbackPort()
             let setup = try E2ESetup(slapd: slapd, options: .init(pollIntervalMs: 100, metricsListen: "127.0.0.1:\(port)"))
             defer { setup.cleanup() }
-            let daemon = try DaemonProcess(configPath: setup.configPath, socketPath: setup.socketPath, logPath: setup.dir + "/daemon.log")
+            let daemon = try setup.daemon()
             defer { daemon.stop() }
             #expect(await daemon.waitReady(), "daemon not ready: \(daemon.log)")
             let ids = try await setup.enqueueResets(3, users: ["alice", "bob", "carol"])

@@ -17,7 +17,7 @@ struct DaemonOutageTests {
         try await withSlapd { slapd in
             let setup = try E2ESetup(slapd: slapd, options: .init(pollIntervalMs: 200, timeoutSeconds: 1, leaseSeconds: 10))
             defer { setup.cleanup() }
-            let daemon = try DaemonProcess(configPath: setup.configPath, socketPath: setup.socketPath, logPath: setup.dir + "/daemon.log")
+            let daemon = try setup.daemon()
             defer { daemon.stop() }
             #expect(await daemon.waitReady(), "daemon not ready: \(daemon.log)")
             let users = ["alice", "bob", "carol", "dave", "grace"]

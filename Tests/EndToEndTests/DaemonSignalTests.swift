@@ -22,7 +22,7 @@ struct DaemonSignalTests {
             let users = (1...50).map { String(format: "bench%05d", $0) }
             try await setup.enqueueResets(100, users: users)
             let queue = try setup.queue()
-            let daemon = try DaemonProcess(configPath: setup.configPath, socketPath: setup.socketPath, logPath: setup.dir + "/daemon.log")
+            let daemon = try setup.daemon()
             defer { daemon.stop() }
             #expect(await daemon.waitReady(), "daemon not ready: \(daemon.log)")
             // Some done, many still to do: requests are in flight.
@@ -48,7 +48,7 @@ struct DaemonSignalTests {
         try await withSlapd { slapd in
             let setup = try E2ESetup(slapd: slapd)
             defer { setup.cleanup() }
-            let daemon = try DaemonProcess(configPath: setup.configPath, socketPath: setup.socketPath, logPath: setup.dir + "/daemon.log")
+            let daemon = try setup.daemon()
             defer { daemon.stop() }
             #expect(await daemon.waitReady(), "daemon not ready: \(daemon.log)")
             let loadedAt = try daemon.status()["config_loaded_at"]?.stringValue
@@ -89,8 +89,7 @@ struct DaemonSignalTests {
             defer { setup.cleanup() }
             let listener = try NotifyListener(path: setup.dir + "/notify.sock")
             defer { listener.close() }
-            let daemon = try DaemonProcess(configPath: setup.configPath, socketPath: setup.socketPath, logPath: setup.dir + "/daemon.log",
-                                           environment: ["NOTIFY_SOCKET": listener.path, "WATCHDOG_USEC": "1000000"])
+            let daemon = try setup.daemon(environment: ["NOTIFY_SOCKET": listener.path, "WATCHDOG_USEC": "1000000"])
             defer { daemon.stop() }
             #expect(await daemon.waitReady(), "daemon not ready: \(daemon.log)")
             var messages: [String] = []

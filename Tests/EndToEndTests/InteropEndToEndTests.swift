@@ -42,7 +42,7 @@ struct InteropEndToEndTests {
             let resetPassword = E2ESetup.newPassword()
             let resetID = try Self.produce(common + ["--user", "dave", "--kind", "reset", "--initiator", "admin:python"],
                                            stdin: resetPassword + "\n")
-            let daemon = try DaemonProcess(configPath: setup.configPath, socketPath: setup.socketPath, logPath: setup.dir + "/daemon.log")
+            let daemon = try setup.daemon()
             defer { daemon.stop() }
             #expect(await daemon.waitReady(), "daemon not ready: \(daemon.log)")
             #expect(await eventually(timeout: 30) { (try? await queue.summary(id: resetID))?.state.isTerminal == true })
@@ -90,7 +90,7 @@ struct InteropEndToEndTests {
                 try FileManager.default.removeItem(atPath: setup.dir + "/keys/" + name)
                 try FileManager.default.copyItem(atPath: keys + "/" + name, toPath: setup.dir + "/keys/" + name)
             }
-            let daemon = try DaemonProcess(configPath: setup.configPath, socketPath: setup.socketPath, logPath: setup.dir + "/daemon.log")
+            let daemon = try setup.daemon()
             defer { daemon.stop() }
             #expect(await daemon.waitReady(), "daemon not ready: \(daemon.log)")
 

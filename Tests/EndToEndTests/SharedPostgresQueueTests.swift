@@ -19,7 +19,7 @@ struct SharedPostgresQueueTests {
                 try String(contentsOfFile: setup.configPath, encoding: .utf8)
                     .replacingOccurrences(of: setup.socketPath, with: secondSocket)
                     .write(toFile: secondConfig, atomically: true, encoding: .utf8)
-                let first = try DaemonProcess(configPath: setup.configPath, socketPath: setup.socketPath, logPath: setup.dir + "/first.log")
+                let first = try setup.daemon(log: "first.log")
                 defer { first.stop() }
                 let second = try DaemonProcess(configPath: secondConfig, socketPath: secondSocket, logPath: setup.dir + "/second.log")
                 defer { second.stop() }
@@ -52,7 +52,7 @@ struct SharedPostgresQueueTests {
             try await withSlapd { slapd in
                 let setup = try E2ESetup(slapd: slapd, options: .init(pollIntervalMs: 100, postgresURL: pg.url))
                 defer { setup.cleanup() }
-                let daemon = try DaemonProcess(configPath: setup.configPath, socketPath: setup.socketPath, logPath: setup.dir + "/daemon.log")
+                let daemon = try setup.daemon()
                 defer { daemon.stop() }
                 #expect(await daemon.waitReady(), "daemon not ready: \(daemon.log)")
                 let password = E2ESetup.newPassword()
