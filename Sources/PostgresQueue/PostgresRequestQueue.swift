@@ -111,6 +111,14 @@ public final class PostgresRequestQueue: RequestQueueStore {
             """)
     }
 
+    public func renewLease(id: String, owner: String, lease: Duration, now: Date) async throws {
+        let expiry = now.addingTimeInterval(Double(lease.components.seconds) + Double(lease.components.attoseconds) / 1e18)
+        try await updateHeld(id: id, "renew lease", """
+            UPDATE reset_requests SET lease_expires_at = \(expiry)
+            WHERE id = \(id) AND state = 'in_progress' AND lease_owner = \(owner) RETURNING id
+            """)
+    }
+
     public func releaseAll(owner: String) async throws {
         try await db.run("release all") { client in
             try await client.query("""

@@ -113,6 +113,9 @@ public protocol RequestQueueStore: Sendable {
     func release(id: String, owner: String, notBefore: Date, countAttempt: Bool, lastError: String?) async throws
     /// Releases every row `owner` still holds (shutdown).
     func releaseAll(owner: String) async throws
+    /// Extends to `now + lease` the lease of a row `owner` still holds in progress, so a slow
+    /// request is not claimed a second time; throws when the row is no longer held.
+    func renewLease(id: String, owner: String, lease: Duration, now: Date) async throws
     func summary(id: String) async throws -> RequestSummary?
     func list(state: RequestState?, limit: Int) async throws -> [RequestSummary]
     func counts() async throws -> [RequestState: Int]

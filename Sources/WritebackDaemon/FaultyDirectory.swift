@@ -10,35 +10,39 @@ import WritebackCore
 ///   readback of that user has answered, as a server still working through a queued modify
 ///   does. The retried write then meets the new password already in place, and the daemon
 ///   must record `succeeded`, not the directory's history refusal.
+/// - `WRITEBACKD_TEST_WRITE_DELAY_MS=M` (alone or with one of the above): every write waits M ms
+///   first, as on a slow DC, so a request can outlast its lease.
 final class FaultyDirectory: PasswordDirectory {
     enum Fault { case dropped, lostReply, landsLate }
 
     let inner: any PasswordDirectory
-    private let fault: Fault
+    private let fault: Fault?
     private let onWrite: Int
+    private let writeDelay: Duration
     private let state = Mutex<(writes: Int, held: (PasswordWrite, DirectoryUser)?)>((0, nil))
 
     /// `directory` itself unless a debug switch is set.
     static func wrapping(_ directory: any PasswordDirectory,
                          environment: [String: String] = ProcessInfo.processInfo.environment) -> any PasswordDirectory {
         #if DEBUG
-        if let n = environment["WRITEBACKD_TEST_WRITE_DROPPED"].flatMap(Int.init), n > 0 {
-            return FaultyDirectory(inner: directory, fault: .dropped, onWrite: n)
-        }
-        if let n = environment["WRITEBACKD_TEST_LOST_REPLY"].flatMap(Int.init), n > 0 {
-            return FaultyDirectory(inner: directory, fault: .lostReply, onWrite: n)
-        }
-        if let n = environment["WRITEBACKD_TEST_WRITE_LANDS_LATE"].flatMap(Int.init), n > 0 {
-            return FaultyDirectory(inner: directory, fault: .landsLate, onWrite: n)
+        let switches: [(String, Fault)] = [("WRITEBACKD_TEST_WRITE_DROPPED", .dropped), ("WRITEBACKD_TEST_LOST_REPLY", .lostReply),
+                                           ("WRITEBACKD_TEST_WRITE_LANDS_LATE", .landsLate)]
+        let chosen = switches.lazy.compactMap { name, fault in
+            environment[name].flatMap(Int.init).flatMap { $0 > 0 ? (fault, $0) : nil }
+        }.first
+        let delay = environment["WRITEBACKD_TEST_WRITE_DELAY_MS"].flatMap(Int.init) ?? 0
+        if chosen != nil || delay > 0 {
+            return FaultyDirectory(inner: directory, fault: chosen?.0, onWrite: chosen?.1 ?? 0, writeDelay: .milliseconds(delay))
         }
         #endif
         return directory
     }
 
-    private init(inner: any PasswordDirectory, fault: Fault, onWrite: Int) {
+    private init(inner: any PasswordDirectory, fault: Fault?, onWrite: Int, writeDelay: Duration) {
         self.inner = inner
         self.fault = fault
         self.onWrite = onWrite
+        self.writeDelay = writeDelay
     }
 
     func findUser(identity: String, groupsOfInterest: [String]) async throws(DirectoryError) -> DirectoryUser {
@@ -46,13 +50,14 @@ final class FaultyDirectory: PasswordDirectory {
     }
 
     func apply(_ write: PasswordWrite, to user: DirectoryUser) async throws(DirectoryError) {
+        if writeDelay > .zero { try? await Task.sleep(for: writeDelay) }
         let hit = state.withLock { s in
             s.writes += 1
-            guard s.writes == onWrite else { return false }
+            guard fault != nil, s.writes == onWrite else { return false }
             if fault == .landsLate { s.held = (write, user) }
             return true
         }
-        guard hit else { return try await inner.apply(write, to: user) }
+        guard hit, let fault else { return try await inner.apply(write, to: user) }
         switch fault {
         case .dropped:
             throw .timedOut("test: the write was dropped")

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import RequestQueue
 import ServiceLifecycle
 import Synchronization
 import WritebackCore
@@ -36,6 +37,29 @@ public final class QueueWorkerService: Service, Sendable {
     /// Wakes the poller now (after resume, or when a worker is free).
     public func poke() { waker.wake() }
 
+    /// Runs `request` through the pipeline while a side task renews its lease every third of
+    /// the lease, so a request slower than its lease (a slow DC, a long readback) is never
+    /// claimed a second time while it is still being worked on. The renewal stops as soon as
+    /// the request is recorded or given back (the row is then no longer held).
+    func processHoldingLease(_ request: ClaimedRequest, lease: Duration) async {
+        await withDiscardingTaskGroup { group in
+            group.addTask(executorPreference: globalConcurrentExecutor) {
+                while true {
+                    do { try await Task.sleep(for: lease / 3) } catch { return }
+                    do {
+                        try await self.queue.renewLease(id: request.id, owner: self.processor.owner, lease: lease, now: Date())
+                    } catch QueueError.notOwner {
+                        return  // recorded or given back meanwhile
+                    } catch {
+                        self.logger.warning("cannot renew a request's lease; trying again", metadata: ["request_id": "\(request.id)", "error": "\(error)"])
+                    }
+                }
+            }
+            await processor.process(request)
+            group.cancelAll()
+        }
+    }
+
     public func run() async throws {
         await withGracefulShutdownHandler {
             await withDiscardingTaskGroup { group in
@@ -64,8 +88,9 @@ public final class QueueWorkerService: Service, Sendable {
                             // claim() returned at most `limit` rows, so a slot is free (were one
                             // missing, the request would still run, just without affinity).
                             let slot = freeSlots.withLock { $0.popLast() }
+                            let lease = Duration.seconds(config.leaseSeconds)
                             group.addTask(executorPreference: slot.flatMap { processor.directory.taskExecutor(forWorker: $0) }) {
-                                await self.processor.process(request)
+                                await self.processHoldingLease(request, lease: lease)
                                 if let slot { self.freeSlots.withLock { $0.append(slot) } }
                                 self.waker.wake()
                             }

@@ -139,6 +139,30 @@ struct CrashRecoveryTests {
         }
     }
 
+    @Test("a write slower than the lease: the lease is renewed and the request is claimed once")
+    func leaseRenewedDuringSlowWrite() async throws {
+        try await withSlapd { slapd in
+            var options = Self.options()   // lease 5 s, poll 100 ms
+            options.timeoutSeconds = 2
+            let setup = try E2ESetup(slapd: slapd, options: options)
+            defer { setup.cleanup() }
+            let (row, password) = try await Self.enqueueReset(setup, user: "carol")
+            let queue = try setup.queue()
+            let daemon = try setup.daemon(environment: ["WRITEBACKD_TEST_WRITE_DELAY_MS": "8000"])
+            defer { daemon.stop() }
+            let done = await eventually(timeout: 40) { (try? await queue.summary(id: row.id))?.state.isTerminal == true }
+            #expect(done)
+            let final = try await queue.summary(id: row.id)
+            #expect(final?.state == .succeeded && final?.attempts == 0, "\(String(describing: final)); log: \(daemon.log.suffix(2000))")
+            #expect(slapd.bind(user: "carol", password: password))
+            try await Task.sleep(for: .seconds(1))  // a second claim would have logged by now
+            let lines = daemon.log.split(separator: "\n").filter { $0.contains(row.id) }
+            let audits = lines.filter { $0.contains("\"audit\":\"request\"") }
+            #expect(audits.count == 1, "\(lines.joined(separator: "\n"))")
+            #expect(!lines.contains { $0.contains("\"level\":\"error\"") || $0.contains("\"level\":\"warning\"") }, "\(lines.joined(separator: "\n"))")
+        }
+    }
+
     @Test("200 requests, 5 random SIGKILLs during the drain: 0 lost, 0 applied twice")
     func randomKills() async throws {
         try await withSlapd(benchUsers: 100, dbnosync: true) { slapd in

@@ -51,6 +51,16 @@ struct PostgresQueueTests {
             #expect(again.map(\.id) == [first.id, second.id])
             #expect(again.first?.intentRecorded == true && again.first?.intentStamp == "20261201000000Z")
 
+            // Renewed at +45 for 30 s, the lease outlives +61 (where the claim at +31 ran out).
+            try await queue.renewLease(id: first.id, owner: "w4", lease: .seconds(30), now: now.addingTimeInterval(45))
+            await #expect(throws: QueueError.notOwner(id: first.id)) {
+                try await queue.renewLease(id: first.id, owner: "w1", lease: .seconds(30), now: now.addingTimeInterval(45))
+            }
+            let afterRenewal = try await queue.claim(limit: 5, owner: "w6", lease: .seconds(1), now: now.addingTimeInterval(62))
+            #expect(afterRenewal.map(\.id) == [second.id])
+            try await queue.release(id: second.id, owner: "w6", notBefore: now, countAttempt: false, lastError: nil)
+            _ = try await queue.claim(limit: 1, owner: "w4", lease: .seconds(30), now: now.addingTimeInterval(62))
+
             try await queue.complete(id: first.id, owner: "w4", outcome: .succeeded, now: now.addingTimeInterval(32))
             let stored = try pg.psql("SELECT state || '|' || outcome || '|' || signature || '|' || payload FROM reset_requests WHERE id = '\(first.id)'")
             #expect(stored.hasPrefix("succeeded|succeeded||"))
