@@ -230,8 +230,9 @@ public struct RequestProcessor: Sendable {
             let attempts = claimed.attempts + 1
             if attempts >= runtime.config.queue.maxAttempts {
                 // A timed-out write may have happened: the last attempt is decided by a
-                // readback after the backoff (step 5 of `decide`), not by the timeout.
-                if case .timedOut = error, stage == .write {
+                // readback after the backoff (step 5 of `decide`), not by the timeout. Not for
+                // an unlock: it has no readback and is simply redone, so it ends here.
+                if case .timedOut = error, stage == .write, request.kind != .unlock {
                     return .release(notBefore: now.addingTimeInterval(Backoff.delay(attempt: attempts)), countAttempt: true, reason: error.description)
                 }
                 return .complete(error.outcome, success: nil)
