@@ -26,7 +26,13 @@ struct PostgresLocation: Sendable, Hashable {
         guard let components = URLComponents(string: url), components.scheme == "postgres" || components.scheme == "postgresql" else {
             throw .badURL(url, "expected postgres://user@host:port/database")
         }
-        guard components.password == nil else { throw .badURL(url, "a password does not belong in the URL: use PGPASSFILE") }
+        guard components.password == nil else {
+            // The error names the URL with the password masked: it must not reach a log line.
+            var masked = components
+            masked.password = "***"
+            masked.query = nil
+            throw .badURL(masked.string ?? "postgres://", "a password does not belong in the URL: use PGPASSFILE")
+        }
         var query: [String: String] = [:]
         for item in components.queryItems ?? [] { query[item.name] = item.value ?? "" }
         let socketDirectory = query["host"].flatMap { $0.hasPrefix("/") ? $0 : nil }

@@ -35,8 +35,7 @@ public final class PostgresRequestQueue: RequestQueueStore {
     }
 
     public func claim(limit: Int, owner: String, lease: Duration, now: Date) async throws -> [ClaimedRequest] {
-        let seconds = Double(lease.components.seconds) + Double(lease.components.attoseconds) / 1e18
-        let expiry = now.addingTimeInterval(seconds)
+        let expiry = now.addingTimeInterval(lease.timeInterval)
         return try await db.run("claim") { client in
             try await client.withTransaction(logger: db.logger) { connection in
                 // Rows held by a process of this host that no longer exists are free now.
@@ -112,7 +111,7 @@ public final class PostgresRequestQueue: RequestQueueStore {
     }
 
     public func renewLease(id: String, owner: String, lease: Duration, now: Date) async throws {
-        let expiry = now.addingTimeInterval(Double(lease.components.seconds) + Double(lease.components.attoseconds) / 1e18)
+        let expiry = now.addingTimeInterval(lease.timeInterval)
         try await updateHeld(id: id, "renew lease", """
             UPDATE reset_requests SET lease_expires_at = \(expiry)
             WHERE id = \(id) AND state = 'in_progress' AND lease_owner = \(owner) RETURNING id

@@ -52,8 +52,7 @@ public final class SQLiteRequestQueue: RequestQueueStore {
 
     public func claim(limit: Int, owner: String, lease: Duration, now: Date) async throws -> [ClaimedRequest] {
         let nowText = QueueTime.format(now)
-        let leaseSeconds = Double(lease.components.seconds) + Double(lease.components.attoseconds) / 1e18
-        let expiry = QueueTime.format(now.addingTimeInterval(leaseSeconds))
+        let expiry = QueueTime.format(now.addingTimeInterval(lease.timeInterval))
         return try await immediate { db in
             // Rows held by a process of this host that no longer exists (killed daemon) are
             // free now, not only when their lease runs out.
@@ -146,11 +145,10 @@ public final class SQLiteRequestQueue: RequestQueueStore {
 
     /// Extends the lease of a row `owner` still holds (a long directory outage, a slow write).
     public func renewLease(id: String, owner: String, lease: Duration, now: Date) async throws {
-        let seconds = Double(lease.components.seconds) + Double(lease.components.attoseconds) / 1e18
         try await immediate { db in
             try db.execute(sql: """
                 UPDATE reset_requests SET lease_expires_at = ? WHERE id = ? AND state = 'in_progress' AND lease_owner = ?
-                """, arguments: [QueueTime.format(now.addingTimeInterval(seconds)), id, owner])
+                """, arguments: [QueueTime.format(now.addingTimeInterval(lease.timeInterval)), id, owner])
             guard db.changesCount == 1 else { throw QueueError.notOwner(id: id) }
         }
     }

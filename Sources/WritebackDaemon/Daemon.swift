@@ -55,7 +55,7 @@ public enum Daemon {
         let owner = "\(ProcessInfo.processInfo.hostName):\(getpid()):\(UUID().uuidString.prefix(8))"
         let processor = RequestProcessor(
             queue: queue, stateStore: stateStore, directory: FaultyDirectory.wrapping(directory), notifier: notifier, hashes: hashes,
-            state: state, metrics: metrics, logger: logger, owner: owner, faults: FaultInjection(), clock: { Date() })
+            state: state, metrics: metrics, logger: logger, owner: owner, clock: { Date() })
         let worker = QueueWorkerService(processor: processor, queue: queue, state: state, systemd: systemd,
                                         logger: logger, workers: config.directory.connections)
         let monitor = MonitorService(queue: queue, stateStore: stateStore, directory: directory, state: state,

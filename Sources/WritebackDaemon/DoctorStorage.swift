@@ -118,7 +118,7 @@ enum DoctorStorage {
         return .fail(name, "\(dir) does not exist", fix: "mkdir -p \(dir) (owned by the daemon's user), or set [control] socket")
     }
 
-    /// A file migrated by a newer writebackd has migrations this build does not know.
+    /// What to check when a PostgreSQL store cannot be reached or used.
     static let postgresFix = "check the URL (host, port, database, role), that pg_hba.conf admits this role, PGPASSFILE when the server asks for a password, and that the role may create tables in the database"
 
     /// The PostgreSQL client's own connection chatter stays out of doctor's output.
@@ -128,6 +128,7 @@ enum DoctorStorage {
         return l
     }
 
+    /// A store migrated by a newer writebackd has migrations this build does not know.
     private static func schemaCheck(_ name: String, _ path: String, applied: [String], known: [String]) -> DoctorCheck? {
         let unknown = applied.filter { !known.contains($0) }
         guard !unknown.isEmpty else { return nil }

@@ -1,9 +1,16 @@
 import Foundation
 import Synchronization
 import WritebackCore
+#if canImport(Glibc)
+import Glibc
+#endif
 
-/// Test-only directory decorator for the ways a write can time out (debug builds only; release
-/// builds never wrap). Each makes the N-th write answer `.timedOut`:
+/// Test-only directory decorator for the at-most-once tests (debug builds only; release builds
+/// never wrap, and ignore the variables):
+/// - `WRITEBACKD_TEST_CRASH_AFTER_WRITE=N`: the daemon SIGKILLs itself right after its N-th
+///   successful write, before the queue records it.
+///
+/// And the ways a write can time out, each making the N-th write answer `.timedOut`:
 /// - `WRITEBACKD_TEST_WRITE_DROPPED=N`: the write never reaches the directory.
 /// - `WRITEBACKD_TEST_LOST_REPLY=N`: the write is applied, then the reply is lost.
 /// - `WRITEBACKD_TEST_WRITE_LANDS_LATE=N`: the write is held and sent right after the next
@@ -13,7 +20,7 @@ import WritebackCore
 /// - `WRITEBACKD_TEST_WRITE_DELAY_MS=M` (alone or with one of the above): every write waits M ms
 ///   first, as on a slow DC, so a request can outlast its lease.
 final class FaultyDirectory: PasswordDirectory {
-    enum Fault { case dropped, lostReply, landsLate }
+    enum Fault { case crashAfterWrite, dropped, lostReply, landsLate }
 
     let inner: any PasswordDirectory
     private let fault: Fault?
@@ -25,7 +32,7 @@ final class FaultyDirectory: PasswordDirectory {
     static func wrapping(_ directory: any PasswordDirectory,
                          environment: [String: String] = ProcessInfo.processInfo.environment) -> any PasswordDirectory {
         #if DEBUG
-        let switches: [(String, Fault)] = [("WRITEBACKD_TEST_WRITE_DROPPED", .dropped), ("WRITEBACKD_TEST_LOST_REPLY", .lostReply),
+        let switches: [(String, Fault)] = [("WRITEBACKD_TEST_CRASH_AFTER_WRITE", .crashAfterWrite), ("WRITEBACKD_TEST_WRITE_DROPPED", .dropped), ("WRITEBACKD_TEST_LOST_REPLY", .lostReply),
                                            ("WRITEBACKD_TEST_WRITE_LANDS_LATE", .landsLate)]
         let chosen = switches.lazy.compactMap { name, fault in
             environment[name].flatMap(Int.init).flatMap { $0 > 0 ? (fault, $0) : nil }
@@ -51,6 +58,11 @@ final class FaultyDirectory: PasswordDirectory {
 
     func apply(_ write: PasswordWrite, to user: DirectoryUser) async throws(DirectoryError) {
         if writeDelay > .zero { try? await Task.sleep(for: writeDelay) }
+        if fault == .crashAfterWrite {
+            try await inner.apply(write, to: user)
+            if state.withLock({ s in s.writes += 1; return s.writes }) == onWrite { kill(getpid(), SIGKILL) }
+            return
+        }
         let hit = state.withLock { s in
             s.writes += 1
             guard fault != nil, s.writes == onWrite else { return false }
@@ -66,6 +78,8 @@ final class FaultyDirectory: PasswordDirectory {
             throw .timedOut("test: the write was applied, its reply lost")
         case .landsLate:
             throw .timedOut("test: reply lost; the write lands later")
+        case .crashAfterWrite:
+            try await inner.apply(write, to: user)  // handled above; not reached
         }
     }
 

@@ -22,7 +22,6 @@ public struct RequestProcessor: Sendable {
     let metrics: DaemonMetrics
     let logger: Logger
     let owner: String
-    let faults: FaultInjection
     let userLocks = UserLocks()
     let clock: @Sendable () -> Date
 
@@ -179,8 +178,7 @@ public struct RequestProcessor: Sendable {
             return directoryFailure(error, stage: .write, claimed: claimed, request: request, runtime: runtime, now: clock())
         }
         let elapsed = ContinuousClock.now - started
-        metrics.directoryWrite(seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
-        faults.directoryWriteSucceeded()
+        metrics.directoryWrite(seconds: elapsed.timeInterval)
         return .complete(.succeeded, success: Success(user: user, request: request, history: history))
     }
 

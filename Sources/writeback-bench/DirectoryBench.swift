@@ -116,7 +116,7 @@ struct DirectoryBench {
             let r = try BenchProcess.run("/usr/bin/ldappasswd", ["-x", "-H", uri, "-D", bindDN, "-y", pwFile, "-T", newPw, dn(i)])
             guard r.status == 0 else { throw BenchError.failed("ldappasswd: \(r.stderr)") }
         }
-        let lpRate = Double(ldappasswdUsers) / (ContinuousClock.now - lpStart).seconds
+        let lpRate = Double(ldappasswdUsers) / (ContinuousClock.now - lpStart).timeInterval
 
         print("\(users) resets per run, \(connections) connections/threads, loopback ldap://, slapd dbnosync + ppolicy, {SSHA}")
         print(String(format: "  C libldap, %d threads, Password Modify        %8.0f resets/s  (runs: %.0f, %.0f)",
@@ -154,7 +154,7 @@ struct DirectoryBench {
                 group.addTask(executorPreference: executor(i)) {
                     let t = ContinuousClock.now
                     try await op(i)
-                    return (ContinuousClock.now - t).seconds
+                    return (ContinuousClock.now - t).timeInterval
                 }
             }
             while next <= range.upperBound && next - range.lowerBound < window { add() }
@@ -163,7 +163,7 @@ struct DirectoryBench {
                 if next <= range.upperBound { add() }
             }
         }
-        let elapsed = (ContinuousClock.now - start).seconds
+        let elapsed = (ContinuousClock.now - start).timeInterval
         latencies.sort()
         return Measurement(rate: Double(range.count) / elapsed,
                            p50: latencies[latencies.count / 2], p99: latencies[min(latencies.count - 1, latencies.count * 99 / 100)])
@@ -186,9 +186,6 @@ enum BenchError: Error, CustomStringConvertible {
     }
 }
 
-extension Duration {
-    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
-}
 
 /// Runs a tool to completion (posix_spawn + waitpid; output through temporary files).
 enum BenchProcess {

@@ -20,7 +20,7 @@ func runPolicyBench(lines: Int = 10_000_000) async throws {
     let genStart = ContinuousClock.now
     let (present, size) = try BreachedFileGenerator.write(path: path, lines: lines)
     print(String(format: "breached file: %d lines, %.0f MB, generated in %.1f s", lines, Double(size) / 1e6,
-                 (ContinuousClock.now - genStart).policyBenchSeconds))
+                 (ContinuousClock.now - genStart).timeInterval))
     BreachedFileGenerator.dropFromPageCache(path: path)
 
     let rssBefore = ResidentMemory.current()
@@ -142,9 +142,6 @@ private struct ResidentMemory: CustomStringConvertible {
     var description: String { String(format: "anon %.1f MB + file %.1f MB", anon, file) }
 }
 
-extension Duration {
-    fileprivate var policyBenchSeconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
-}
 
 /// Writes a sorted HIBP-format file (`HASH:COUNT`) of random hashes without sorting: line i's
 /// top 64 bits are i·stride plus a random offset below stride, so the lines come out in order.

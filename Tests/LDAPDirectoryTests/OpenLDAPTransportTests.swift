@@ -11,7 +11,7 @@ struct OpenLDAPTransportTests {
     @Test("first URI dead (closed port) → the second is used, health says which")
     func failOver() async throws {
         try await withSlapd { slapd in
-            let dead = "ldap://127.0.0.1:\(closedLoopbackPort())"
+            let dead = "ldap://127.0.0.1:\(try freeLoopbackPort())"
             let dir = try OpenLDAPFixture.service(slapd, uris: [dead, slapd.uri])
             let user = try await dir.findUser(identity: "alice", groupsOfInterest: [])
             let pw = OpenLDAPFixture.newPassword()
@@ -27,7 +27,7 @@ struct OpenLDAPTransportTests {
 
     @Test("no URI answers → unavailable")
     func allDead() async throws {
-        var c = DirectoryConfig(flavor: .openldap, uris: ["ldap://127.0.0.1:\(closedLoopbackPort())"], baseDN: "dc=example,dc=org")
+        var c = DirectoryConfig(flavor: .openldap, uris: ["ldap://127.0.0.1:\(try freeLoopbackPort())"], baseDN: "dc=example,dc=org")
         c.startTLS = true
         c.bindMethod = .external
         c.timeoutSeconds = 2

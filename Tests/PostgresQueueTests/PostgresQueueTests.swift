@@ -166,6 +166,11 @@ struct PostgresQueueTests {
                     "postgres://u@db.example.org/q?sslmode=disable", "postgres://u@db/q?sslmode=maybe"] {
             await #expect(throws: (any Error).self, "\(bad)") { _ = try await PostgresRequestQueue(url: bad, logger: Self.logger) }
         }
+        // The refusal names the URL, but never the password in it.
+        #expect(throws: PostgresStoreError.self) { try PostgresLocation.parse("postgres://u:secret@db.example.org/q") }
+        do { _ = try PostgresLocation.parse("postgres://u:secret@db.example.org/q") } catch {
+            #expect(!"\(error)".contains("secret") && "\(error)".contains("db.example.org"), "\(error)")
+        }
         let remote = try PostgresLocation.parse("postgres://svc@db.example.org:6432/queue")
         #expect(remote.tls == .verifyFull && remote.port == 6432 && remote.database == "queue" && remote.user == "svc")
         #expect(try PostgresLocation.parse("postgres://svc@127.0.0.1/queue").tls == .disable)
