@@ -15,3 +15,17 @@ timeout --signal=TERM --kill-after=30s "${TEST_TIMEOUT:-40m}" swift test --skip-
 if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then echo "run-tests: the suite did not finish within ${TEST_TIMEOUT:-40m}: a test hangs" >&2; fi
 [ "$rc" = 0 ] || exit "$rc"
 echo "tests: $(( $(date +%s) - built )) s"
+# Checks that are not XCTest/Swift Testing suites (faults short form, fuzz smoke, package
+# install, rules lint): one executable script each under scripts/ci-checks/, run in name order.
+# Each prints what it measured and exits non-zero on failure.
+passed=0; failed=0
+for check in scripts/ci-checks/*.sh; do
+  [ -e "$check" ] || continue
+  t0=$(date +%s)
+  if bash "$check"; then passed=$((passed + 1)); s=ok; else failed=$((failed + 1)); s=FAILED; fi
+  echo "ci-check $(basename "$check"): $s in $(( $(date +%s) - t0 )) s"
+done
+if [ $((passed + failed)) -gt 0 ]; then
+  echo "ci-checks: $passed passed, $failed failed"
+  [ "$failed" = 0 ] || exit 1
+fi
