@@ -14,6 +14,8 @@ PACKAGES=(
   postgresql postgresql-client
   # the systemd unit's checks (systemd-analyze)
   systemd
+  # make bench / make faults: the C baselines are compiled at run time; perf for profiles
+  gcc libc6-dev linux-perf
 )
 
 missing=()

@@ -35,6 +35,14 @@ enum QueueSchema {
                 CREATE INDEX reset_requests_state ON reset_requests (state, created_at);
                 """)
         }
+        // Claims look for open rows with a recorded intent first; without this index that
+        // question scanned every pending row at every claim.
+        migrator.registerMigration("v2-intent-index") { db in
+            try db.execute(sql: """
+                CREATE INDEX reset_requests_intent ON reset_requests (created_at)
+                    WHERE intent_recorded = 1 AND state IN ('pending','in_progress');
+                """)
+        }
         return migrator
     }
 }
