@@ -54,9 +54,16 @@ struct FaultScenarios {
 
     func drainTimeout(_ n: Int) -> TimeInterval { 300 + Double(n) / 20 }
 
-    /// Lines of the daemon's log that say a readback found an interrupted write applied.
-    func recoveredWrites(_ setup: DrainSetup) -> Int {
-        ((try? String(contentsOfFile: setup.logPath, encoding: .utf8)) ?? "").components(separatedBy: "already applied").count - 1
+    /// Lines of the daemon's log that say a readback found an interrupted write applied, and
+    /// error lines (what the fault made the daemon see).
+    func recoveredWrites(_ setup: DrainSetup) -> String {
+        let log = (try? String(contentsOfFile: setup.logPath, encoding: .utf8)) ?? ""
+        let errors = log.split(separator: "\n").filter { $0.contains("\"level\":\"error\"") }
+        let sample = errors.first.map { line -> String in
+            guard let r = line.range(of: "\"msg\":\"") else { return "" }
+            return "; e.g. \"" + String(line[r.upperBound...].prefix { $0 != "\"" }) + "\""
+        } ?? ""
+        return "\(log.components(separatedBy: "already applied").count - 1); error lines in the daemon's log: \(errors.count)\(sample)"
     }
 
     // MARK: scenarios
@@ -180,7 +187,9 @@ struct FaultScenarios {
         let (originals, _) = try setup.resetRows(users: replayUsers)
         try await queue.enqueue(batch: originals)
         _ = try await probe.waitDrained(timeout: 300)
-        let writer = try DatabaseQueue(path: setup.queuePath)
+        var writerConfig = Configuration()
+        writerConfig.busyMode = .timeout(30)   // the daemon holds the write lock now and then
+        let writer = try DatabaseQueue(path: setup.queuePath, configuration: writerConfig)
         try await writer.write { db in
             for row in originals { try db.execute(sql: "DELETE FROM reset_requests WHERE id = ?", arguments: [row.id]) }
         }

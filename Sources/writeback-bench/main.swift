@@ -36,3 +36,9 @@ do {
     FileHandle.standardError.write(Data("writeback-bench: \(error)\n".utf8))
     exit(1)
 }
+
+/// Output lines go straight to fd 1, unbuffered, so a long run's progress shows in a log as it
+/// happens (this shadows Swift's buffered `print` in this module).
+func print(_ line: String = "") {
+    FileHandle.standardOutput.write(Data((line + "\n").utf8))
+}
