@@ -35,9 +35,13 @@ enum QueueSchema {
                 CREATE INDEX reset_requests_state ON reset_requests (state, created_at);
                 """)
         }
+        // The directory a request was routed to (several [[directory]] entries), for `requests`.
+        migrator.registerMigration("v2-directory") { db in
+            try db.execute(sql: "ALTER TABLE reset_requests ADD COLUMN directory TEXT")
+        }
         // Claims look for open rows with a recorded intent first; without this index that
         // question scanned every pending row at every claim.
-        migrator.registerMigration("v2-intent-index") { db in
+        migrator.registerMigration("v3-intent-index") { db in
             try db.execute(sql: """
                 CREATE INDEX reset_requests_intent ON reset_requests (created_at)
                     WHERE intent_recorded = 1 AND state IN ('pending','in_progress');

@@ -11,7 +11,8 @@ extension RequestProcessor {
         switch step {
         case .release(let notBefore, let countAttempt, let reason):
             do {
-                try await queue.release(id: claimed.id, owner: owner, notBefore: notBefore, countAttempt: countAttempt, lastError: reason)
+                try await queue.release(id: claimed.id, owner: owner, notBefore: notBefore, countAttempt: countAttempt, lastError: reason,
+                                        directory: audit.directory)
             } catch {
                 // The lease expires and the row is claimed again; the intent protects the write.
                 logger.error("cannot release a request; its lease will expire", metadata: ["request_id": "\(claimed.id)", "error": "\(error)"])
@@ -20,12 +21,10 @@ extension RequestProcessor {
 
         case .complete(let outcome, let success):
             let now = clock()
-            let runtime = state.runtime
             do {
                 // One call (one commit in the SQLite store) for the id, the success and the history.
-                let keep = runtime.config.policy.historyCount
                 let seen = audit.request.flatMap { outcome.code != .replayed ? (id: $0.id, until: $0.expiresAt) : nil }
-                let history = success?.history.flatMap { keep > 0 ? (salt: $0.salt, hash: $0.hash, keep: keep) : nil }
+                let history = success.flatMap { s in s.history.flatMap { s.historyKeep > 0 ? (salt: $0.salt, hash: $0.hash, keep: s.historyKeep) : nil } }
                 try await stateStore.recordFinished(FinishedRecord(seen: seen, success: success.map { (userDN: $0.user.dn, at: now) },
                                                                    history: history))
             } catch {
@@ -40,14 +39,14 @@ extension RequestProcessor {
                 }
             }
             do {
-                try await queue.complete(id: claimed.id, owner: owner, outcome: outcome, now: now)
+                try await queue.complete(id: claimed.id, owner: owner, outcome: outcome, directory: audit.directory, now: now)
             } catch {
                 logger.error("cannot record the outcome; the request will be decided again after its lease",
                              metadata: ["request_id": "\(claimed.id)", "outcome": "\(outcome)", "error": "\(error)"])
                 state.recordError("queue: \(error)", at: now)
                 return
             }
-            metrics.requestFinished(outcome)
+            metrics.requestFinished(outcome, directory: audit.directory)
             state.recordTerminal(succeeded: outcome.code == .succeeded, at: now)
             logAudit(claimed, outcome: outcome, audit: audit, now: now)
         }
@@ -80,6 +79,7 @@ extension RequestProcessor {
             metadata["initiator"] = "\(request.initiator.auditName)"
             metadata["user"] = "\(request.user)"
         }
+        if let directory = audit.directory { metadata["directory"] = "\(directory)" }
         if let user = audit.user { metadata["user_dn"] = "\(user.dn)" }
         let level: Logger.Level = outcome.code == .succeeded ? .info : (outcome.state == .failed ? .error : .notice)
         logger.log(level: level, "request \(outcome.state.rawValue)", metadata: metadata)
