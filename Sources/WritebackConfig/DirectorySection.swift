@@ -8,7 +8,7 @@ import WritebackCore
 enum DirectorySection {
     static let keys = ["flavor", "uri", "start_tls", "ca_file", "base_dn", "user_filter", "identity_attributes",
                        "bind_method", "bind_dn", "bind_password_file", "keytab", "connections", "timeout_seconds",
-                       "alternate_mail_attribute", "allow_plain_loopback", "doctor_test_user"]
+                       "alternate_mail_attribute", "allow_plain_loopback", "doctor_test_user", "group_base_dn"]
 
     static func read(_ table: TOMLTable, _ context: ParseContext) throws(ConfigError) -> DirectoryConfig {
         let r = try TableReader(table, section: "directory", known: keys, context: context)
@@ -48,6 +48,10 @@ enum DirectorySection {
             config.alternateMailAttribute = alt
         }
         if let user = try r.string("doctor_test_user"), !user.isEmpty { config.doctorTestUser = user }
+        if let groupBase = try r.string("group_base_dn"), !groupBase.isEmpty {
+            try checkDN(groupBase, "group_base_dn", r)
+            config.groupBaseDN = groupBase
+        }
 
         try checkBind(config, r)
         try checkTransport(config, r)

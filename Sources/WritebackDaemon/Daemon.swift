@@ -60,7 +60,7 @@ public enum Daemon {
                                         logger: logger, workers: config.directory.connections)
         let monitor = MonitorService(queue: queue, stateStore: stateStore, directory: directory, state: state,
                                      metrics: metrics, systemd: systemd, logger: logger)
-        let reloader = ConfigReloader(path: configPath, state: state, logger: logger)
+        let reloader = ConfigReloader(path: configPath, state: state, logger: logger, directory: directory)
         let handler = DaemonControlHandler(queue: queue, state: state, metrics: metrics, monitor: monitor, reloader: reloader,
                                            worker: worker, outboxBacklog: { [outbox = config.outbox] in OutboxBacklog.scan(outbox) }, logger: logger)
         let server: ControlServer
