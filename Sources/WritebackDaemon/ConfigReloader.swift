@@ -16,11 +16,11 @@ public final class ConfigReloader: Service, Sendable {
     let path: String
     let state: DaemonState
     let logger: Logger
-    /// Its caches (group readability, password policies) are cleared on every reload.
-    let directory: (any PasswordDirectory)?
+    /// Their caches (group readability, password policies) are cleared on every reload.
+    let directories: [any PasswordDirectory]
 
-    init(path: String, state: DaemonState, logger: Logger, directory: (any PasswordDirectory)? = nil) {
-        self.path = path; self.state = state; self.logger = logger; self.directory = directory
+    init(path: String, state: DaemonState, logger: Logger, directories: [any PasswordDirectory] = []) {
+        self.path = path; self.state = state; self.logger = logger; self.directories = directories
     }
 
     public func run() async throws {
@@ -35,7 +35,7 @@ public final class ConfigReloader: Service, Sendable {
     @discardableResult
     public func reload(now: Date = Date()) -> String? {
         // What was read from the directory is read afresh, whether or not the file is good.
-        directory?.clearCaches()
+        for directory in directories { directory.clearCaches() }
         let old = state.runtime.config
         var config: Configuration
         do {
@@ -49,7 +49,11 @@ public final class ConfigReloader: Service, Sendable {
             return error.description
         }
         var needsRestart: [String] = []
-        if config.directory != old.directory { needsRestart.append("directory"); config.directory = old.directory }
+        // A directory's rules ([directory.policy]) reload; its connections, routes and the
+        // list of directories need a restart (the pools and lanes are built at start).
+        if config.directories.map(\.withoutPolicy) != old.directories.map(\.withoutPolicy) {
+            needsRestart.append("directory"); config.directories = old.directories
+        }
         if config.queue.path != old.queue.path || config.queue.url != old.queue.url || config.queue.backend != old.queue.backend {
             needsRestart.append("queue"); config.queue = old.queue
         }
@@ -70,5 +74,14 @@ public final class ConfigReloader: Service, Sendable {
         }
         logger.info("configuration reloaded", metadata: ["file": "\(path)"])
         return nil
+    }
+}
+
+extension DirectoryConfig {
+    /// Everything but the reloadable rules.
+    var withoutPolicy: DirectoryConfig {
+        var d = self
+        d.policy = nil
+        return d
     }
 }

@@ -10,8 +10,9 @@ import WritebackCore
 enum DoctorGroups {
     static func run(pool: LDAPPool, config: Configuration) async -> [DoctorCheck] {
         let d = config.directory
+        let policy = config.policy(for: d)
         var seen = Set<String>()
-        let groups = (config.policy.protectedGroups.map { ($0, "protected_groups") } + config.policy.ssprGroups.map { ($0, "sspr_groups") })
+        let groups = (policy.protectedGroups.map { ($0, "protected_groups") } + policy.ssprGroups.map { ($0, "sspr_groups") })
             .filter { seen.insert(DirectoryUser.normalize(dn: $0.0)).inserted }
         guard !groups.isEmpty else { return [] }
         var out: [DoctorCheck] = []

@@ -31,7 +31,7 @@ import WritebackCore
                                    state: StateConfig(path: dir + "/s.sqlite"))
         let directory = CountingDirectory()
         let reloader = ConfigReloader(path: dir + "/missing.toml", state: DaemonState(runtime: try DaemonRuntime(config: config)),
-                                      logger: Logger(label: "test.reload"), directory: directory)
+                                      logger: Logger(label: "test.reload"), directories: [directory])
         #expect(reloader.reload() != nil, "the file does not exist: the old configuration stays")
         #expect(directory.clears.withLock { $0 } == 1)
         _ = reloader.reload()
