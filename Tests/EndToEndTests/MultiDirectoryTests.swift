@@ -37,7 +37,9 @@ struct MultiDirectoryTests {
         }
         let single = setup.configText(options)
         guard let rest = single.range(of: "[queue]") else { throw SlapdHarnessError.commandFailed("no [queue] in the E2E configuration") }
-        let text = entry("example", example, routes: #"["@example.org", "EXAMPLE\\"]"#, extra: "default = true")
+        // Group DNs are per directory: example protects its admins (dave), contoso has no such group.
+        let text = entry("example", example, routes: #"["@example.org", "EXAMPLE\\"]"#,
+                         extra: "default = true\n\n[directory.policy]\nprotected_groups = [\"cn=admins,ou=groups,\(example.baseDN)\"]")
             + entry("contoso", contoso, routes: #"["@contoso.com", "CONTOSO\\"]"#, extra: "[directory.policy]\nmin_length = 12")
             + String(single[rest.lowerBound...])
         try text.write(toFile: setup.configPath, atomically: true, encoding: .utf8)
@@ -75,8 +77,9 @@ struct MultiDirectoryTests {
                     ("bob@contoso.com", contoso, "bob"),
                     ("CONTOSO\\erin", contoso, "erin"),        // the prefix is stripped: uid=erin
                     ("EXAMPLE\\carol", example, "carol"),
-                    ("dave", example, "dave"),                 // bare: the default directory
+                    ("frank", example, "frank"),               // bare: the default directory
                     ("Grace@Contoso.COM", contoso, "grace"),   // routes ignore case
+                    ("dave@contoso.com", contoso, "dave"),     // contoso's dave is not example's admin
                 ]
                 let queue = try setup.queue()
                 var ids: [String] = [], passwords: [String] = []
@@ -87,8 +90,9 @@ struct MultiDirectoryTests {
                 }
                 let stranger = try await enqueue(setup, user: "mallory@gmail.com", password: E2ESetup.newPassword())
                 let shortForContoso = try await enqueue(setup, user: "carol@contoso.com", password: "Wb7#short1")  // 10 < contoso's 12
+                let protectedInExample = try await enqueue(setup, user: "dave", password: E2ESetup.newPassword())
 
-                #expect(await waitTerminal(queue, ids + [stranger, shortForContoso]), "log: \(daemon.log.suffix(3000))")
+                #expect(await waitTerminal(queue, ids + [stranger, shortForContoso, protectedInExample]), "log: \(daemon.log.suffix(3000))")
                 for (i, (user, slapd, uid)) in cases.enumerated() {
                     let s = try await queue.summary(id: ids[i])
                     #expect(s?.outcome == "succeeded", "\(user): \(String(describing: s))")
@@ -102,6 +106,8 @@ struct MultiDirectoryTests {
                 #expect(refused?.detail == "no directory has the route \"@gmail.com\"")
                 let short = try await queue.summary(id: shortForContoso)
                 #expect(short?.outcome == "password_policy" && short?.detail == "too_short", "\(String(describing: short))")
+                let admin = try await queue.summary(id: protectedInExample)
+                #expect(admin?.outcome == "protected_account" && admin?.detail == "protected_group", "\(String(describing: admin))")
 
                 // status names each directory; metrics and the audit line carry it too.
                 let status = try daemon.status()
@@ -115,7 +121,7 @@ struct MultiDirectoryTests {
                 print("writebackctl status (two directories):\n\(human.stdout)")
                 #expect(human.stdout.contains("contoso"))
                 let metrics = try run(ctl: ["metrics", "--socket", setup.socketPath]).stdout
-                #expect(metrics.contains("writebackd_directory_requests_total{directory=\"contoso\",outcome=\"succeeded\"} 3"), "\(metrics)")
+                #expect(metrics.contains("writebackd_directory_requests_total{directory=\"contoso\",outcome=\"succeeded\"} 4"), "\(metrics)")
                 #expect(metrics.contains("writebackd_directory_requests_total{directory=\"example\",outcome=\"succeeded\"} 3"))
                 #expect(metrics.contains("writebackd_requests_total{outcome=\"not_managed\"} 1"))
                 #expect(metrics.contains("writebackd_directory_up{uri=\"\(contoso.uri)\",directory=\"contoso\"} 1"))
@@ -137,8 +143,8 @@ struct MultiDirectoryTests {
                 }
                 #expect(doctor.stdout.contains("example: openldap, 1 URI (@example.org, example\\, default); contoso: openldap, 1 URI"))
                 let audit = daemon.log.split(separator: "\n").filter { $0.contains("\"audit\":\"request\"") }
-                #expect(audit.filter { $0.contains("\"directory\":\"contoso\"") }.count == 4)
-                #expect(audit.filter { $0.contains("\"directory\":\"example\"") }.count == 3)
+                #expect(audit.filter { $0.contains("\"directory\":\"contoso\"") }.count == 5)
+                #expect(audit.filter { $0.contains("\"directory\":\"example\"") }.count == 4)
             }
         }
     }
@@ -165,7 +171,7 @@ struct MultiDirectoryTests {
                     waiting.append(try await enqueue(setup, user: "\(uid)@contoso.com", password: E2ESetup.newPassword()))
                 }
                 var flowing: [String] = []
-                for uid in ["alice", "bob", "carol", "dave", "grace", "erin"] {
+                for uid in ["alice", "bob", "carol", "frank", "grace", "erin"] {
                     flowing.append(try await enqueue(setup, user: uid, password: E2ESetup.newPassword()))
                 }
                 #expect(await waitTerminal(queue, flowing, timeout: 60), "example's requests held: \(daemon.log.suffix(3000))")
