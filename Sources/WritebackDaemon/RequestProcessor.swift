@@ -1,3 +1,4 @@
+import AuditTrail
 import Foundation
 import Logging
 import RequestCodec
@@ -17,6 +18,8 @@ public struct RequestProcessor: Sendable {
     let stateStore: any StateStore
     let directory: any PasswordDirectory
     let notifier: (any ConfirmationNotifier)?
+    /// The tamper-evident trail (RequestProcessor+AuditTrail.swift); nil only in tests.
+    let auditTrail: AuditWriter?
     let hashes: HistoryHashPool
     let state: DaemonState
     let metrics: DaemonMetrics
