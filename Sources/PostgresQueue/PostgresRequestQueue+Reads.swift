@@ -4,18 +4,18 @@ import WritebackCore
 
 /// What `result`, `requests`, `status` and metrics read: summaries without payloads.
 extension PostgresRequestQueue {
-    private typealias SummaryRow = (String, String, String?, String?, Int, Date, Date?)
+    private typealias SummaryRow = (String, String, String?, String?, Int, Date, Date?, String?)
 
     private static func summary(_ r: SummaryRow) -> RequestSummary {
         RequestSummary(id: r.0, state: RequestState(rawValue: r.1) ?? .pending, outcome: r.2, detail: r.3,
-                       attempts: r.4, createdAt: r.5, completedAt: r.6)
+                       attempts: r.4, createdAt: r.5, completedAt: r.6, directory: r.7)
     }
 
     public func summary(id: String) async throws -> RequestSummary? {
         try await db.run("summary") { client in
             var found: RequestSummary?
             for try await row in try await client.query("""
-                SELECT id, state, outcome, detail, attempts, created_at, completed_at FROM reset_requests WHERE id = \(id)
+                SELECT id, state, outcome, detail, attempts, created_at, completed_at, directory FROM reset_requests WHERE id = \(id)
                 """, logger: db.logger).decode(SummaryRow.self) { found = Self.summary(row) }
             return found
         }
@@ -25,7 +25,7 @@ extension PostgresRequestQueue {
     public func list(state: RequestState?, limit: Int) async throws -> [RequestSummary] {
         try await db.run("list") { client in
             let rows = try await client.query("""
-                SELECT id, state, outcome, detail, attempts, created_at, completed_at FROM reset_requests
+                SELECT id, state, outcome, detail, attempts, created_at, completed_at, directory FROM reset_requests
                 WHERE \(state?.rawValue)::text IS NULL OR state = \(state?.rawValue)
                 ORDER BY created_at DESC, seq DESC LIMIT \(max(0, limit))
                 """, logger: db.logger)

@@ -37,7 +37,10 @@ enum PostgresSchema {
         "CREATE INDEX reset_requests_open ON reset_requests (created_at, seq) WHERE state IN ('pending','in_progress')",
         "CREATE INDEX reset_requests_terminal ON reset_requests (completed_at) WHERE completed_at IS NOT NULL",
         "CREATE INDEX reset_requests_state ON reset_requests (state, created_at, seq)",
-    ])]
+    ]),
+    // The directory a request was routed to (several [[directory]] entries), for `requests`.
+    Migration(id: "v2-directory", statements: ["ALTER TABLE reset_requests ADD COLUMN directory TEXT"]),
+    ]
 
     static let state = [Migration(id: "v1-state", statements: [
         "CREATE TABLE seen_ids (id TEXT PRIMARY KEY, expires_at TIMESTAMPTZ NOT NULL)",

@@ -35,6 +35,10 @@ enum QueueSchema {
                 CREATE INDEX reset_requests_state ON reset_requests (state, created_at);
                 """)
         }
+        // The directory a request was routed to (several [[directory]] entries), for `requests`.
+        migrator.registerMigration("v2-directory") { db in
+            try db.execute(sql: "ALTER TABLE reset_requests ADD COLUMN directory TEXT")
+        }
         return migrator
     }
 }

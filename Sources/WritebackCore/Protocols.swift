@@ -91,10 +91,15 @@ public struct RequestSummary: Sendable, Hashable, Codable {
     public var attempts: Int
     public var createdAt: Date
     public var completedAt: Date?
+    /// The configured directory the daemon routed the request to; nil until it did (or when
+    /// no directory owns the user).
+    public var directory: String?
 
-    public init(id: String, state: RequestState, outcome: String?, detail: String?, attempts: Int, createdAt: Date, completedAt: Date?) {
+    public init(id: String, state: RequestState, outcome: String?, detail: String?, attempts: Int, createdAt: Date, completedAt: Date?,
+                directory: String? = nil) {
         self.id = id; self.state = state; self.outcome = outcome; self.detail = detail
         self.attempts = attempts; self.createdAt = createdAt; self.completedAt = completedAt
+        self.directory = directory
     }
 }
 
@@ -106,11 +111,13 @@ public protocol RequestQueueStore: Sendable {
     /// Durably records, before the directory write, that the write is about to happen.
     func recordIntent(id: String, owner: String, stamp: String?) async throws
     /// Makes the request terminal with `outcome`: redacts the sealed fields of `payload`,
-    /// clears `signature`, sets `completed_at`, in one transaction.
-    func complete(id: String, owner: String, outcome: Outcome, now: Date) async throws
+    /// clears `signature`, sets `completed_at`, in one transaction. `directory`: the
+    /// configured directory it was routed to (shown by `requests`), nil to leave it.
+    func complete(id: String, owner: String, outcome: Outcome, directory: String?, now: Date) async throws
     /// Gives the row back: `pending` again, not before `notBefore`. `countAttempt` says whether
-    /// this was an attempt that reached a directory. `lastError` is shown in `requests`.
-    func release(id: String, owner: String, notBefore: Date, countAttempt: Bool, lastError: String?) async throws
+    /// this was an attempt that reached a directory. `lastError` is shown in `requests`;
+    /// `directory` as for `complete`.
+    func release(id: String, owner: String, notBefore: Date, countAttempt: Bool, lastError: String?, directory: String?) async throws
     /// Releases every row `owner` still holds (shutdown).
     func releaseAll(owner: String) async throws
     /// Extends to `now + lease` the lease of a row `owner` still holds in progress, so a slow
@@ -127,6 +134,18 @@ public protocol RequestQueueStore: Sendable {
     /// Deletes terminal rows past the retention period; returns how many.
     @discardableResult
     func pruneTerminal(now: Date) async throws -> Int
+}
+
+extension RequestQueueStore {
+    /// `complete` without naming a directory.
+    public func complete(id: String, owner: String, outcome: Outcome, now: Date) async throws {
+        try await complete(id: id, owner: owner, outcome: outcome, directory: nil, now: now)
+    }
+
+    /// `release` without naming a directory.
+    public func release(id: String, owner: String, notBefore: Date, countAttempt: Bool, lastError: String?) async throws {
+        try await release(id: id, owner: owner, notBefore: notBefore, countAttempt: countAttempt, lastError: lastError, directory: nil)
+    }
 }
 
 /// Salted slow hashes of the passwords the daemon set for one user (DESIGN.md: one salt per

@@ -11,7 +11,7 @@ extension RequestProcessor {
     func appendToTrail(_ claimed: ClaimedRequest, outcome: Outcome, audit: Audit, now: Date) async {
         guard let auditTrail else { return }
         let record = AuditRecord(
-            requestID: claimed.id, user: audit.request?.user, userDN: audit.user?.dn, directory: audit.directoryName,
+            requestID: claimed.id, user: audit.request?.user, userDN: audit.user?.dn, directory: audit.directory,
             kind: audit.request?.kind.rawValue, initiator: audit.request?.initiator.auditName,
             outcome: outcome.code.rawValue, state: outcome.state.rawValue, detail: outcome.detail,
             attempts: audit.attempts, createdAt: claimed.createdAt, completedAt: now, owner: owner)
@@ -22,10 +22,4 @@ extension RequestProcessor {
             state.recordError("audit trail: \(error)", at: now)
         }
     }
-}
-
-extension RequestProcessor.Audit {
-    /// The configured directory that answered for the user; nil until requests carry one
-    /// (several `[[directory]]` tables).
-    var directoryName: String? { nil }
 }
