@@ -49,7 +49,7 @@ public enum Daemon {
             }
         }
         let lanes = zip(config.directories, services).map { d, service in
-            DirectoryLane(name: d.name, directory: FaultyDirectory.wrapping(service), capacity: d.connections)
+            DirectoryLane(name: d.name, directory: FaultyDirectory.wrapping(service, name: d.name), capacity: d.connections)
         }
         let workers = config.directories.reduce(0) { $0 + $1.connections }
         try OutboxWriter.validate(config.outbox)

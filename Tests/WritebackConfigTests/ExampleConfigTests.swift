@@ -61,6 +61,20 @@ struct ExampleConfigTests {
         #expect(c.directory.alternateMailAttribute == "otherMailbox")
     }
 
+    @Test("several-directories.toml loads: two directories, routes, per-directory rules")
+    func severalDirectories() throws {
+        let c = try Self.load("several-directories.toml")
+        #expect(c.directories.map(\.name) == ["corp", "contoso"])
+        #expect(c.directories.map(\.flavor) == [.openldap, .activeDirectory])
+        #expect(c.directories[0].isDefault && c.directories[1].routes == [.suffix("contoso.com"), .prefix("contoso")])
+        let contoso = c.policy(for: c.directories[1])
+        #expect(contoso.ssprScope == .selected && contoso.minLength == 14 && contoso.historyCount == 12)
+        #expect(c.policy(for: c.directories[0]).minLength == 10)
+        let router = DirectoryRouter(directories: c.directories)
+        #expect(router.route("CONTOSO\\bob") == .directory(index: 1, lookup: "bob"))
+        #expect(router.route("alice") == .directory(index: 0, lookup: "alice"))
+    }
+
     @Test("openldap.toml loads")
     func openldap() throws {
         let c = try Self.load("openldap.toml")
