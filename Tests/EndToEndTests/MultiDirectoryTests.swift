@@ -145,6 +145,24 @@ struct MultiDirectoryTests {
                 let audit = daemon.log.split(separator: "\n").filter { $0.contains("\"audit\":\"request\"") }
                 #expect(audit.filter { $0.contains("\"directory\":\"contoso\"") }.count == 5)
                 #expect(audit.filter { $0.contains("\"directory\":\"example\"") }.count == 4)
+
+                // SIGHUP: a directory's rules reload (contoso's min_length 12 → 10); its routes
+                // and connections wait for a restart, and the log says so.
+                let loadedAt = status["config_loaded_at"]?.stringValue
+                let config = try String(contentsOfFile: setup.configPath, encoding: .utf8)
+                try config.replacingOccurrences(of: "min_length = 12", with: "min_length = 10")
+                    .replacingOccurrences(of: #"["@contoso.com", "CONTOSO\\"]"#, with: #"["@contoso.com", "CONTOSO\\", "@contoso.net"]"#)
+                    .write(toFile: setup.configPath, atomically: true, encoding: .utf8)
+                daemon.signal(SIGHUP)
+                #expect(await eventually(timeout: 10) { (try? daemon.status())?["config_loaded_at"]?.stringValue != loadedAt })
+                #expect(try daemon.status()["config_error"] == .null)
+                #expect(daemon.log.contains("changed sections take effect after a restart"))
+                let again = try await enqueue(setup, user: "carol@contoso.com", password: "Wb7#short1")
+                let unrouted = try await enqueue(setup, user: "carol@contoso.net", password: E2ESetup.newPassword())
+                #expect(await waitTerminal(queue, [again, unrouted]), "log: \(daemon.log.suffix(2000))")
+                #expect(try await queue.summary(id: again)?.outcome == "succeeded")
+                #expect(contoso.bind(user: "carol", password: "Wb7#short1"))
+                #expect(try await queue.summary(id: unrouted)?.outcome == "not_managed")   // a new route needs a restart
             }
         }
     }
