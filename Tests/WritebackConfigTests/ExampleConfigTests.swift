@@ -27,6 +27,7 @@ struct ExampleConfigTests {
         #expect(c.queue == q)
         #expect(c.control == ControlConfig())
         #expect(c.state == StateConfig())
+        #expect(c.audit == AuditConfig())
         var d = DirectoryConfig(flavor: .openldap, uris: ["ldaps://ldap1.example.org", "ldaps://ldap2.example.org"],
                                 baseDN: "ou=people,dc=example,dc=org")
         d.caFile = "/etc/writebackd/directory-ca.pem"
@@ -42,7 +43,7 @@ struct ExampleConfigTests {
         let all: [(String, [String])] = [
             ("directory", DirectorySection.keys), ("queue", QueueSection.keys), ("keys", KeysSection.keys),
             ("policy", PolicySection.keys), ("licenses", LicensesSection.keys), ("outbox", OutboxSection.keys),
-            ("control", ControlSection.keys), ("state", StateSection.keys),
+            ("control", ControlSection.keys), ("state", StateSection.keys), ("audit", AuditSection.keys),
         ]
         for (section, keys) in all {
             #expect(text.contains("[\(section)]"), "[\(section)]")
