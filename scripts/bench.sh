@@ -11,12 +11,13 @@
 #     BENCH_DRAIN_REQUESTS (default 10000), BENCH_DRAIN_SCALES (default 1000,10000; add
 #     100000 with BENCH_DRAIN_100K=1, about 3 more minutes), BENCH_LATENCY_REQUESTS (100),
 #     BENCH_HISTORY_REQUESTS (200), BENCH_FSYNC_REQUESTS (2000).
-#   BENCH_ONLY=drain (or directory, policy; comma separated) runs a subset.
+#   audit: the audit trail (scripts/bench-audit.sh).
+#   BENCH_ONLY=drain (or directory, policy, audit; comma separated) runs a subset.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/release-build.sh
 bin=$(swift build -c release --show-bin-path)
-only=${BENCH_ONLY:-directory,policy,drain}
+only=${BENCH_ONLY:-directory,policy,audit,drain}
 want() { [[ ",$only," == *",$1,"* ]]; }
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
 if want directory; then
@@ -24,6 +25,7 @@ if want directory; then
       --ldappasswd-users "${BENCH_LDAPPASSWD_USERS:-200}"
 fi
 if want policy; then "$bin/writeback-bench" policy; fi
+if want audit; then scripts/bench-audit.sh "$bin/writebackctl"; fi
 if want drain; then
   scales=${BENCH_DRAIN_SCALES:-1000,10000}
   [ "${BENCH_DRAIN_100K:-0}" = 1 ] && scales="$scales,100000"

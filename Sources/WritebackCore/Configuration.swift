@@ -13,6 +13,8 @@ public struct Configuration: Sendable, Hashable {
     public var outbox: OutboxConfig
     public var control: ControlConfig
     public var state: StateConfig
+    /// `[audit]` (AuditConfig.swift); not an init parameter, so every existing caller keeps its default.
+    public var audit = AuditConfig()
     /// The file this came from, for messages.
     public var sourcePath: String?
 
@@ -89,6 +91,10 @@ public struct DirectoryConfig: Sendable, Hashable {
     /// An ordinary user entry `writebackctl doctor` may read (and no-op modify) to prove the
     /// service account's rights; nil: doctor checks rights on the first user it finds.
     public var doctorTestUser: String? = nil
+    /// Where OpenLDAP groups are searched for `sspr_groups` / `protected_groups` (nested
+    /// membership); nil: the naming context (RootDSE `namingContexts`) that holds `baseDN`, so
+    /// groups in `ou=groups` are found when users live in `ou=people`.
+    public var groupBaseDN: String? = nil
 
     public init(flavor: DirectoryFlavor, uris: [String], baseDN: String, userFilter: String? = nil, identityAttributes: [String]? = nil) {
         self.flavor = flavor; self.uris = uris; self.baseDN = baseDN

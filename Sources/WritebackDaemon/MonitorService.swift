@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Outbox
 import RequestQueue
 import ServiceLifecycle
 import WritebackCore
@@ -17,11 +18,14 @@ final class MonitorService: Service, Sendable {
     let systemd: SystemdNotifier
     let logger: Logger
     let interval: Duration
+    /// The outbox backlog for the metrics (a directory listing); nil: not measured.
+    let outboxBacklog: (@Sendable () -> OutboxBacklog)?
 
     init(queue: any RequestQueueStore, stateStore: any StateStore, lanes: [DirectoryLane], state: DaemonState,
-         metrics: DaemonMetrics, systemd: SystemdNotifier, logger: Logger, interval: Duration = .seconds(5)) {
+         metrics: DaemonMetrics, systemd: SystemdNotifier, logger: Logger, interval: Duration = .seconds(5),
+         outboxBacklog: (@Sendable () -> OutboxBacklog)? = nil) {
         self.queue = queue; self.stateStore = stateStore; self.lanes = lanes; self.state = state
-        self.metrics = metrics; self.systemd = systemd; self.logger = logger
+        self.metrics = metrics; self.systemd = systemd; self.logger = logger; self.outboxBacklog = outboxBacklog
         self.interval = SystemdNotifier.watchdogInterval().map { min($0, interval) } ?? interval
     }
 
@@ -67,6 +71,7 @@ final class MonitorService: Service, Sendable {
         } catch {
             logger.warning("cannot read queue counts", metadata: ["error": "\(error)"])
         }
+        if let backlog = outboxBacklog?() { metrics.outbox(backlog) }
         let snapshot = state.snapshot
         let down = snapshot.directories.count > 1 ? snapshot.directories.filter(\.down).map(\.name) : []
         return Self.statusLine(phase: snapshot.phase, counts: counts, oldest: oldest, perMinute: state.throughput(lastSeconds: 60, now: now),

@@ -121,12 +121,17 @@ struct DrainSetup: Sendable {
 
     func queue() throws -> SQLiteRequestQueue { try SQLiteRequestQueue(path: queuePath) }
 
-    /// Every file the daemon wrote (log, queue and WAL, state store, outbox) that holds
-    /// `marker`: a password that leaked. Empty is the only good answer.
+    /// Every file the daemon wrote (log, queue and WAL, state store, audit trail, outbox: all
+    /// of this world's directory, and the queue's own) that holds `marker`: a password that
+    /// leaked. Empty is the only good answer.
     func filesHoldingPasswords() -> [String] {
-        var files = [logPath, queuePath, queuePath + "-wal", statePath, statePath + "-wal"]
-        if let e = FileManager.default.enumerator(atPath: outboxDir) {
-            for case let f as String in e { files.append(outboxDir + "/" + f) }
+        var files: [String] = []
+        for root in Set([dir, options.queueDir ?? dir]) {
+            guard let e = FileManager.default.enumerator(atPath: root) else { continue }
+            for case let f as String in e {
+                var isDir: ObjCBool = false
+                if FileManager.default.fileExists(atPath: root + "/" + f, isDirectory: &isDir), !isDir.boolValue { files.append(root + "/" + f) }
+            }
         }
         let needle = Data(Self.marker.utf8)
         return files.filter { (FileManager.default.contents(atPath: $0)?.range(of: needle)) != nil }
