@@ -54,6 +54,10 @@ struct FaultScenarios {
 
     func drainTimeout(_ n: Int) -> TimeInterval { 300 + Double(n) / 20 }
 
+    func errorLines(_ setup: DrainSetup) -> Int {
+        ((try? String(contentsOfFile: setup.logPath, encoding: .utf8)) ?? "").components(separatedBy: "\"level\":\"error\"").count - 1
+    }
+
     /// Lines of the daemon's log that say a readback found an interrupted write applied, and
     /// error lines (what the fault made the daemon see).
     func recoveredWrites(_ setup: DrainSetup) -> String {
@@ -99,7 +103,7 @@ struct FaultScenarios {
 
     /// slapd SIGSTOPped for `seconds` once a third is done, then continued.
     func slapdStopped(users: ClosedRange<Int>, seconds: Int) async throws -> FaultCheck.Report {
-        try await midDrain("slapd SIGSTOP \(seconds) s", name: "sigstop", users: users) {
+        try await midDrain("slapd SIGSTOP \(seconds) s", name: "sigstop", users: users) { _ in
             slapd.pause()
             try await Task.sleep(for: .seconds(seconds))
             slapd.resume()
@@ -108,7 +112,7 @@ struct FaultScenarios {
 
     /// slapd SIGKILLed once a third is done and started again on the same port and data.
     func slapdRestarted(users: ClosedRange<Int>) async throws -> FaultCheck.Report {
-        try await midDrain("slapd killed and restarted", name: "restart", users: users) {
+        try await midDrain("slapd killed and restarted", name: "restart", users: users) { _ in
             try slapd.restart()
         }
     }
@@ -129,7 +133,14 @@ struct FaultScenarios {
         var o = options
         o.queueDir = mount
         var filled = 0
-        let report = try await midDrain("queue filesystem full \(holdSeconds) s", name: "fsfull", users: users, options: o) {
+        var bit = false
+        let report = try await midDrain("queue filesystem full \(holdSeconds) s", name: "fsfull", users: users, options: o) { p in
+            // An empty WAL first, so the daemon's next commit needs new blocks.
+            var config = Configuration()
+            config.busyMode = .timeout(10)
+            if let db = try? DatabaseQueue(path: p.setup.queuePath, configuration: config) {
+                try? await db.writeWithoutTransaction { try $0.execute(sql: "PRAGMA wal_checkpoint(TRUNCATE)") }
+            }
             let filler = mount + "/filler"
             _ = FileManager.default.createFile(atPath: filler, contents: nil)
             if let h = FileHandle(forWritingAtPath: filler) {
@@ -137,17 +148,22 @@ struct FaultScenarios {
                 while (try? h.write(contentsOf: chunk)) != nil { filled += chunk.count }
                 try? h.close()
             }
+            // Writes into WAL pages SQLite already has need no new blocks: hold the disk full
+            // for `holdSeconds`, and longer (up to 30 s) until the daemon has met the full disk.
+            let start = Date()
             try await Task.sleep(for: .seconds(holdSeconds))
+            while Date().timeIntervalSince(start) < 30 && errorLines(p.setup) == 0 { try await Task.sleep(for: .milliseconds(100)) }
+            bit = errorLines(p.setup) > 0
             try FileManager.default.removeItem(atPath: filler)
         }
         var r = report
-        r.notes.append("tmpfs \(sizeMB) MiB; filled with \(filled / 1024) KiB until ENOSPC, held \(holdSeconds) s, then freed")
+        r.notes.append("tmpfs \(sizeMB) MiB; filled with \(filled / 1024) KiB until ENOSPC, held \(holdSeconds) s or until the daemon met it, then freed; the daemon \(bit ? "met the full disk" : "never met the full disk (no error within 30 s)")")
         return r
     }
 
     /// Starts a daemon, runs `fault` once a third of the rows is terminal, then drains.
     func midDrain(_ title: String, name: String, users: ClosedRange<Int>, options: DrainSetup.Options? = nil,
-                  fault: () async throws -> Void) async throws -> FaultCheck.Report {
+                  fault: (Prepared) async throws -> Void) async throws -> FaultCheck.Report {
         let t0 = Date()
         let before = try slapd.historyCounts()
         let p = try await prepare(name, users: users, options: options)
@@ -157,7 +173,7 @@ struct FaultScenarios {
         try await daemon.waitReady()
         if try await waitTerminal(p.probe, atLeast: users.count / 3, total: users.count) {
             let at = users.count - (try p.probe.openCount())
-            try await fault()
+            try await fault(p)
             report.notes.append("fault at \(at) terminal rows")
         } else {
             report.problems.append("drain stalled before the fault")
