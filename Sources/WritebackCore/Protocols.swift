@@ -56,10 +56,15 @@ public protocol PasswordDirectory: Sendable {
     /// The executor that worker `worker`'s task should prefer, so that its directory calls
     /// stay on one connection's thread instead of hopping threads for every call; nil: none.
     func taskExecutor(forWorker worker: Int) -> (any TaskExecutor)?
+
+    /// Forgets what was cached from the directory (group readability, naming contexts,
+    /// password policies), so the next request reads it afresh. Called on SIGHUP.
+    func clearCaches()
 }
 
 extension PasswordDirectory {
     public func taskExecutor(forWorker worker: Int) -> (any TaskExecutor)? { nil }
+    public func clearCaches() {}
 }
 
 /// A queue row as claimed by the daemon. `payload` and `signature` are untrusted until the
