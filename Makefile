@@ -3,7 +3,7 @@ SWIFT   ?= swift
 PREFIX  ?= /usr/local
 DESTDIR ?=
 
-.PHONY: all deps build release test demo demo-ad bench faults fuzz install clean
+.PHONY: all deps build release test demo demo-ad bench faults fuzz install deb deb-test clean
 
 all: build
 
@@ -44,6 +44,15 @@ faults: deps
 ## socket's line decoder (FUZZ_SECONDS per target, default 300; CI runs 60 s each).
 fuzz: deps
 	scripts/fuzz.sh
+
+## dist/writebackd_<version>_amd64.deb from the release binaries (scripts/build-deb.sh).
+deb: deps
+	scripts/build-deb.sh
+
+## The package test on that .deb: lintian, then install, doctor, purge in a clean Debian 12 root.
+deb-test: deb
+	lintian --fail-on error dist/writebackd_*_amd64.deb
+	scripts/test-deb-install.sh $$(ls -t dist/writebackd_*_amd64.deb | head -n1)
 
 install: release
 	scripts/install.sh "$(DESTDIR)" "$(PREFIX)"
