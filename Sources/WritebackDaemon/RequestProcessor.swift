@@ -222,7 +222,7 @@ public struct RequestProcessor: Sendable {
                 return storeFailure("password history", error, now: now)
             }
             let inHistory = (history?.inHistory ?? false)
-                || (effective.historyCount > 0 && PasswordHistoryEntry.contains(password, in: user.passwordHistory))
+                || (effective.history > 0 && PasswordHistoryEntry.contains(password, in: user.passwordHistory))
             guard let text = password.unsafeString() else {
                 return .complete(Outcome(.invalidRequest, detail: "new_password: not UTF-8 text"), success: nil)
             }

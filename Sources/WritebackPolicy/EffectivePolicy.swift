@@ -8,8 +8,13 @@ import WritebackCore
 ///
 /// Decisions, documented once:
 /// - Each rule takes the stricter value: the larger minimum length, complexity if either asks,
-///   the larger history count (so `history_count` never enforces less than the domain's
-///   `pwdHistoryLength` where the DC keeps no history on resets), the larger minimum age.
+///   the larger history, the larger minimum age.
+/// - The daemon's own history (`historyCount`, salted hashes it keeps) grows to the directory's
+///   history length only where the directory keeps none on this daemon's resets (AD without the
+///   policy-hints control, e.g. Samba): there `history_count` never enforces less than the
+///   domain's `pwdHistoryLength`. Where the directory applies its history itself (ppolicy; AD
+///   with hints), `history_count` stays as configured and `history` is checked against the
+///   entry's `pwdHistory` where there is one, which costs no derivation.
 /// - The directory's minimum age counts where the directory applies it: AD to the user's own
 ///   change only, OpenLDAP ppolicy to resets by the (non-`manage`) service account too.
 ///   `[policy] min_age_hours` applies to every kind, as before.
@@ -18,7 +23,10 @@ import WritebackCore
 public struct EffectivePolicy: Sendable, Hashable {
     public var minLength: Int
     public var complexity: Bool
+    /// How many of its own hashes the daemon checks and keeps.
     public var historyCount: Int
+    /// The history the user meets: the larger of `history_count` and the directory's.
+    public var history: Int
     public var minAgeHours: Double
     /// `pso:<dn>`, `domain`, `ppolicy:<dn>` or `config`.
     public var source: String
@@ -31,12 +39,13 @@ public struct EffectivePolicy: Sendable, Hashable {
         self.directory = directory
         guard let d = directory else {
             minLength = config.minLength; complexity = config.complexity
-            historyCount = config.historyCount; minAgeHours = config.minAgeHours; source = "config"
+            historyCount = config.historyCount; history = config.historyCount; minAgeHours = config.minAgeHours; source = "config"
             return
         }
         minLength = max(config.minLength, d.minLength)
         complexity = config.complexity || d.complexity
-        historyCount = max(config.historyCount, d.historyLength)
+        history = max(config.historyCount, d.historyLength)
+        historyCount = d.historyOnReset ? config.historyCount : history
         let ageApplies = kind != .reset || d.minAgeOnReset
         minAgeHours = max(config.minAgeHours, ageApplies ? d.minAge / 3600 : 0)
         source = d.source.name

@@ -58,7 +58,8 @@ struct CheckPassword: AsyncParsableCommand {
 
         let (account, found, directoryPolicy) = await lookUp(lookup, configuration: configuration)
         let effective = EffectivePolicy(config: configuration.policy, directory: directoryPolicy, kind: requestKind)
-        let inHistory = await historyVerdict(password, user: account, found: found, keep: effective.historyCount, configuration: configuration)
+        let inHistory = await historyVerdict(password, user: account, found: found, keep: effective.historyCount,
+                                             directoryHistory: effective.history, configuration: configuration)
         let failed = engine.with(effective).passwordViolations(password, user: account, inHistory: inHistory, now: Date())
         report(failed, policy: effective.applied(to: configuration.policy), effective: effective)
         if !failed.isEmpty { throw ExitCode(1) }
@@ -97,9 +98,11 @@ struct CheckPassword: AsyncParsableCommand {
 
     /// OpenLDAP `pwdHistory` from the entry, and the daemon's own hashes when the state store
     /// exists and is readable by this user (it is mode 0600: normally root or the daemon).
-    private func historyVerdict(_ password: Secret, user: DirectoryUser, found: Bool, keep: Int, configuration: Configuration) async -> Bool {
-        guard found, keep > 0 else { return false }
-        if PasswordHistoryEntry.contains(password, in: user.passwordHistory) { return true }
+    private func historyVerdict(_ password: Secret, user: DirectoryUser, found: Bool, keep: Int, directoryHistory: Int,
+                                configuration: Configuration) async -> Bool {
+        guard found else { return false }
+        if directoryHistory > 0, PasswordHistoryEntry.contains(password, in: user.passwordHistory) { return true }
+        guard keep > 0 else { return false }
         guard let path = configuration.state.path, FileManager.default.isReadableFile(atPath: path) else {
             note("state store \(configuration.state.path ?? "(none)") missing or not readable by this user; the daemon's own password history was not checked")
             return false
@@ -120,13 +123,13 @@ struct CheckPassword: AsyncParsableCommand {
         if json {
             let names = failed.map { "\"\($0.rawValue)\"" }.joined(separator: ", ")
             let hours = e.minAgeHours == e.minAgeHours.rounded() ? String(Int(e.minAgeHours)) : String(e.minAgeHours)
-            let policyJSON = "{\"min_length\": \(e.minLength), \"complexity\": \(e.complexity), \"history\": \(e.historyCount), "
+            let policyJSON = "{\"min_length\": \(e.minLength), \"complexity\": \(e.complexity), \"history\": \(e.history), "
                 + "\"min_age_hours\": \(hours), \"source\": \(Self.quoted(e.source))}"
             print("{\"ok\": \(failed.isEmpty), \"failed\": [\(names)], \"policy\": \(policyJSON)}")
             return
         }
         print("policy (\(e.source)): at least \(e.minLength) characters, complexity \(e.complexity ? "on" : "off"), "
-              + "history \(e.historyCount), minimum age \(e.minAgeHours) h")
+              + "history \(e.history), minimum age \(e.minAgeHours) h")
         if failed.isEmpty {
             print("ok: the password meets the policy")
             return

@@ -26,7 +26,10 @@ import WritebackCore
     @Test("each rule takes the stricter value; the source names the directory's policy")
     func combine() {
         let e = EffectivePolicy(config: Self.config(min: 8, complexity: false, history: 0), directory: Self.domain, kind: .reset)
-        #expect(e.minLength == 12 && e.complexity && e.historyCount == 24 && e.minAgeHours == 0 && e.source == "domain")
+        #expect(e.minLength == 12 && e.complexity && e.historyCount == 24 && e.history == 24 && e.minAgeHours == 0 && e.source == "domain")
+        // ppolicy keeps its own history on resets: the daemon derives no extra hashes for it.
+        let pp = EffectivePolicy(config: Self.config(history: 0), directory: Self.ppolicy, kind: .reset)
+        #expect(pp.historyCount == 0 && pp.history == 5)
         let stricterConfig = EffectivePolicy(config: Self.config(min: 20, complexity: true, history: 30, ageHours: 2), directory: Self.domain, kind: .reset)
         #expect(stricterConfig.minLength == 20 && stricterConfig.historyCount == 30 && stricterConfig.minAgeHours == 2)
         let none = EffectivePolicy(config: Self.config(min: 9), directory: nil, kind: .reset)
