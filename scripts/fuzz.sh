@@ -108,7 +108,8 @@ run_target() {
   cp -n "$root/fuzz/corpus/$target"/* "$corpus/" 2>/dev/null || true
   log="$out/$target.log"
   s=$(date +%s)
-  if WRITEBACKD_FUZZ_TARGET=$target "$exe" "$corpus" -max_total_time="$seconds" -max_len="$max_len" -detect_leaks="$leaks" ${FUZZ_SEED:+-seed=$FUZZ_SEED} \
+  # detect_leaks twice: libFuzzer's per-input check, and LeakSanitizer's own at exit.
+  if ASAN_OPTIONS="detect_leaks=$leaks${ASAN_OPTIONS:+:$ASAN_OPTIONS}" WRITEBACKD_FUZZ_TARGET=$target "$exe" "$corpus" -max_total_time="$seconds" -max_len="$max_len" -detect_leaks="$leaks" ${FUZZ_SEED:+-seed=$FUZZ_SEED} \
        -artifact_prefix="$out/artifacts/$target-" -print_final_stats=1 >"$log" 2>&1; then
     stats=$(grep -E '^stat::number_of_executed_units' "$log" | tail -1 | awk '{print $2}')
     echo "fuzz $target: ok, ${stats:-?} inputs in $(( $(date +%s) - s )) s; corpus $(ls "$corpus" | wc -l) files"

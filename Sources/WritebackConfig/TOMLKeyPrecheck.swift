@@ -41,7 +41,10 @@ enum TOMLKeyPrecheck {
             // The key: bare parts and quoted parts separated by dots.
             while true {
                 while i < line.count, line[i] == " " || line[i] == "\t" { i += 1 }
-                guard i < line.count else { break }
+                guard i < line.count else {
+                    // `[` or `a.` at the end of a line: toml++ asserts on the line break too.
+                    return Problem(line: lineNumber, column: i + 1, reason: "\(isHeader ? "a table name" : "a key") is missing")
+                }
                 guard isKeyStart(line[i]) else {
                     return Problem(line: lineNumber, column: i + 1,
                                    reason: "\(isHeader ? "a table name" : "a key") cannot start with '\(line[i].escaped(asASCII: true))'")

@@ -7,7 +7,9 @@ import Testing
 @Suite("TOML key precheck (fuzz finding)")
 struct TOMLKeyPrecheckTests {
     @Test("the fuzzer's crash input and its variants are refused, not aborted on", arguments: [
-        ("[/irectory.uri = ", 1, 2),               // the crash input, as found
+        ("[/irectory.uri = ", 1, 2),               // the crash inputs, as found
+        ("[\nuri =directory\nuri = ", 1, 2),
+        ("a.\nb = 1", 1, 3),
         ("[directory]\nuri = 1\n[/queue]", 3, 2),
         ("[[/directory]]", 1, 3),
         ("[ %x ]", 1, 3),
