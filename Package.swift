@@ -98,7 +98,8 @@ let package = Package(
         ]),
         // `make bench`: figures and ratios against a baseline measured in the same run.
         .executableTarget(name: "writeback-bench", dependencies: [
-            "WritebackDaemon",
+            "WritebackDaemon", "RequestCodec", "RequestQueue", "PostgresQueue", "ControlSocket",
+            .product(name: "Logging", package: "swift-log"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 

@@ -4,7 +4,8 @@
 # ldappasswd loop against a throwaway slapd, after a warm-up pass, in two rounds of mirrored
 # order so the server's drift cancels; policy: its own goals).
 #   BENCH_USERS (default 6000 per run; the slapd gets 8x that), BENCH_CONNECTIONS (default 4),
-#   BENCH_LDAPPASSWD_USERS (default 200)
+#   BENCH_LDAPPASSWD_USERS (default 200), BENCH_PICKUP_REQUESTS (default 200: enqueue→written latency,
+#   one at a time, SQLite and PostgreSQL, event-driven against polling), BENCH_IDLE_SECONDS (default 60)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/release-build.sh --product writeback-bench   # as `make release` ships
@@ -12,3 +13,5 @@ bin=$(swift build -c release --show-bin-path)/writeback-bench
 "$bin" directory --users "${BENCH_USERS:-6000}" --connections "${BENCH_CONNECTIONS:-4}" \
     --ldappasswd-users "${BENCH_LDAPPASSWD_USERS:-200}"
 "$bin" policy
+scripts/release-build.sh --product writebackd        # pickup runs the release daemon
+"$bin" pickup --requests "${BENCH_PICKUP_REQUESTS:-200}" --idle-seconds "${BENCH_IDLE_SECONDS:-60}"

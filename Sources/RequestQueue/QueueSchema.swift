@@ -35,6 +35,10 @@ enum QueueSchema {
                 CREATE INDEX reset_requests_state ON reset_requests (state, created_at);
                 """)
         }
+        // Which daemon recorded the outcome (`requests --owner`, several daemons on one queue).
+        migrator.registerMigration("v2-completed-by") { db in
+            try db.execute(sql: "ALTER TABLE reset_requests ADD COLUMN completed_by TEXT")
+        }
         return migrator
     }
 }

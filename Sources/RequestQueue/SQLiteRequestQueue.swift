@@ -110,9 +110,9 @@ public final class SQLiteRequestQueue: RequestQueueStore {
             let redacted = String(decoding: PayloadRedactor.redact(Self.bytes(row["payload"])), as: UTF8.self)
             try db.execute(sql: """
                 UPDATE reset_requests SET state = ?, outcome = ?, detail = ?, completed_at = ?, updated_at = ?,
-                    payload = ?, signature = '', lease_owner = NULL, lease_expires_at = NULL, not_before = NULL
+                    payload = ?, signature = '', lease_owner = NULL, lease_expires_at = NULL, not_before = NULL, completed_by = ?
                 WHERE id = ?
-                """, arguments: [outcome.state.rawValue, outcome.code.rawValue, outcome.detail, nowText, nowText, redacted, id])
+                """, arguments: [outcome.state.rawValue, outcome.code.rawValue, outcome.detail, nowText, nowText, redacted, owner, id])
             let open = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM reset_requests WHERE state IN ('pending','in_progress')") ?? 0
             return open == 0
         }
@@ -173,6 +173,13 @@ public final class SQLiteRequestQueue: RequestQueueStore {
         try await pool.writeWithoutTransaction { db in
             try db.execute(sql: "PRAGMA wal_checkpoint(TRUNCATE)")
         }
+    }
+
+    /// `PRAGMA data_version` on the writer connection: it moves when another connection (a
+    /// producer, another daemon) commits, never for this daemon's own writes, which all go
+    /// through that connection. Synchronous: called from the queue watcher's own thread.
+    func dataVersion() throws -> Int {
+        try pool.writeWithoutTransaction { db in try Int.fetchOne(db, sql: "PRAGMA data_version") ?? 0 }
     }
 
     /// Runs `body` in `BEGIN IMMEDIATE … COMMIT` and maps errors to `QueueError`.

@@ -91,10 +91,14 @@ public struct RequestSummary: Sendable, Hashable, Codable {
     public var attempts: Int
     public var createdAt: Date
     public var completedAt: Date?
+    /// The daemon (lease owner) holding the row while in progress, or the one that recorded
+    /// its outcome once terminal; nil while pending.
+    public var owner: String?
 
-    public init(id: String, state: RequestState, outcome: String?, detail: String?, attempts: Int, createdAt: Date, completedAt: Date?) {
+    public init(id: String, state: RequestState, outcome: String?, detail: String?, attempts: Int, createdAt: Date, completedAt: Date?,
+                owner: String? = nil) {
         self.id = id; self.state = state; self.outcome = outcome; self.detail = detail
-        self.attempts = attempts; self.createdAt = createdAt; self.completedAt = completedAt
+        self.attempts = attempts; self.createdAt = createdAt; self.completedAt = completedAt; self.owner = owner
     }
 }
 
@@ -117,7 +121,16 @@ public protocol RequestQueueStore: Sendable {
     /// request is not claimed a second time; throws when the row is no longer held.
     func renewLease(id: String, owner: String, lease: Duration, now: Date) async throws
     func summary(id: String) async throws -> RequestSummary?
-    func list(state: RequestState?, limit: Int) async throws -> [RequestSummary]
+    /// Newest first; `owner` keeps the rows whose owner (`RequestSummary.owner`) starts with it
+    /// (a whole owner name, or `host:pid`, or `host`).
+    func list(state: RequestState?, owner: String?, limit: Int) async throws -> [RequestSummary]
+    /// The in-progress rows per lease owner, with up to `idsPerOwner` ids each.
+    func holdings(idsPerOwner: Int) async throws -> [LeaseHolding]
+    /// The earliest moment after `now` at which a row that is not claimable now becomes
+    /// claimable (a pending row's `not_before`, another owner's lease running out); nil: none.
+    /// The poller sleeps no longer than this, so a backoff or a dead daemon's lease does not
+    /// wait for the safety-net poll.
+    func nextDue(now: Date) async throws -> Date?
     func counts() async throws -> [RequestState: Int]
     /// Age of the oldest pending row.
     func oldestPending(now: Date) async throws -> TimeInterval?
@@ -127,6 +140,12 @@ public protocol RequestQueueStore: Sendable {
     /// Deletes terminal rows past the retention period; returns how many.
     @discardableResult
     func pruneTerminal(now: Date) async throws -> Int
+}
+
+extension RequestQueueStore {
+    public func list(state: RequestState?, limit: Int) async throws -> [RequestSummary] {
+        try await list(state: state, owner: nil, limit: limit)
+    }
 }
 
 /// Salted slow hashes of the passwords the daemon set for one user (DESIGN.md: one salt per

@@ -52,14 +52,15 @@ public enum Daemon {
         let metrics = DaemonMetrics()
         let systemd = SystemdNotifier()
         let hashes = HistoryHashPool(threads: max(2, ProcessInfo.processInfo.activeProcessorCount))
-        let owner = "\(ProcessInfo.processInfo.hostName):\(getpid()):\(UUID().uuidString.prefix(8))"
+        let owner = "\(DaemonOwner.hostName()):\(getpid()):\(UUID().uuidString.prefix(8))"
         let processor = RequestProcessor(
             queue: queue, stateStore: stateStore, directory: FaultyDirectory.wrapping(directory), notifier: notifier, hashes: hashes,
             state: state, metrics: metrics, logger: logger, owner: owner, clock: { Date() })
+        let wakeSource = Storage.wakeSource(for: queue, config: config.queue, logger: logger)
         let worker = QueueWorkerService(processor: processor, queue: queue, state: state, systemd: systemd,
-                                        logger: logger, workers: config.directory.connections)
+                                        logger: logger, workers: config.directory.connections, wakeSource: wakeSource)
         let monitor = MonitorService(queue: queue, stateStore: stateStore, directory: directory, state: state,
-                                     metrics: metrics, systemd: systemd, logger: logger)
+                                     metrics: metrics, systemd: systemd, logger: logger, wakeSource: wakeSource)
         let reloader = ConfigReloader(path: configPath, state: state, logger: logger)
         let handler = DaemonControlHandler(queue: queue, state: state, metrics: metrics, monitor: monitor, reloader: reloader,
                                            worker: worker, outboxBacklog: { [outbox = config.outbox] in OutboxBacklog.scan(outbox) }, logger: logger)

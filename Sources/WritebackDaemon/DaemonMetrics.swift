@@ -7,7 +7,8 @@ import WritebackCore
 
 /// The Prometheus metrics the contract names (`writebackd_requests_total{outcome}`,
 /// `writebackd_queue_depth{state}`, `writebackd_directory_write_seconds`,
-/// `writebackd_directory_up{uri}`) plus a few operators want (directory errors, claims).
+/// `writebackd_directory_up{uri}`, `writebackd_pickup_seconds`) plus a few operators want
+/// (directory errors, the wake-up source in force).
 /// Recorded through swift-metrics with a private `PrometheusMetricsFactory`, so the `metrics`
 /// command always has a registry to print, whether or not the process bootstrapped the
 /// global metrics system.
@@ -20,6 +21,8 @@ public final class DaemonMetrics: Sendable {
     private let writeTimer: Metrics.Timer
     private let oldestPending: CoreMetrics.Gauge
     private let directoryErrors: Mutex<[String: CoreMetrics.Counter]> = Mutex([:])
+    private let pickupTimer: Metrics.Timer
+    private let wakeupSource: [WakeupSource: CoreMetrics.Gauge]
 
     public init() {
         registry = PrometheusCollectorRegistry()
@@ -37,6 +40,12 @@ public final class DaemonMetrics: Sendable {
         queueDepth = depth
         writeTimer = Metrics.Timer(label: "writebackd_directory_write_seconds", dimensions: [], factory: factory)
         oldestPending = CoreMetrics.Gauge(label: "writebackd_oldest_pending_seconds", dimensions: [], factory: factory)
+        // created_at → claimed, for a row's first claim: how long a request waited to be picked up.
+        pickupTimer = Metrics.Timer(label: "writebackd_pickup_seconds", dimensions: [], factory: factory)
+        // 1 for the source in force (`status` `wakeup`), 0 for the others.
+        wakeupSource = Dictionary(uniqueKeysWithValues: WakeupSource.allCases.map {
+            ($0, CoreMetrics.Gauge(label: "writebackd_wakeup_source", dimensions: [("source", $0.rawValue)], factory: factory))
+        })
         // Every outcome appears from the start (at 0), so rates work from the first scrape.
         for code in OutcomeCode.allCases { _ = counter(outcome: code.rawValue) }
     }
@@ -53,6 +62,13 @@ public final class DaemonMetrics: Sendable {
     public func requestFinished(_ outcome: Outcome) { counter(outcome: outcome.code.rawValue).increment() }
 
     public func directoryWrite(seconds: Double) { writeTimer.recordNanoseconds(Int64(seconds * 1e9)) }
+
+    /// A request was claimed for the first time `seconds` after it was queued.
+    public func pickup(seconds: Double) { pickupTimer.recordNanoseconds(Int64(seconds * 1e9)) }
+
+    public func wakeup(source: WakeupSource) {
+        for (s, gauge) in wakeupSource { gauge.record(s == source ? 1 : 0) }
+    }
 
     /// A directory call failed; `kind` is the error's case (unavailable, timed_out, ...).
     public func directoryError(kind: String) {

@@ -17,11 +17,14 @@ final class MonitorService: Service, Sendable {
     let systemd: SystemdNotifier
     let logger: Logger
     let interval: Duration
+    /// The queue's wake source, whose current mode `status` and metrics show.
+    let wakeSource: any QueueWakeSource
 
     init(queue: any RequestQueueStore, stateStore: any StateStore, directory: any PasswordDirectory, state: DaemonState,
-         metrics: DaemonMetrics, systemd: SystemdNotifier, logger: Logger, interval: Duration = .seconds(5)) {
+         metrics: DaemonMetrics, systemd: SystemdNotifier, logger: Logger, interval: Duration = .seconds(5),
+         wakeSource: any QueueWakeSource = PollOnlyWakeSource()) {
         self.queue = queue; self.stateStore = stateStore; self.directory = directory; self.state = state
-        self.metrics = metrics; self.systemd = systemd; self.logger = logger
+        self.metrics = metrics; self.systemd = systemd; self.logger = logger; self.wakeSource = wakeSource
         self.interval = SystemdNotifier.watchdogInterval().map { min($0, interval) } ?? interval
     }
 
@@ -56,6 +59,7 @@ final class MonitorService: Service, Sendable {
         let health = await directory.health()
         state.directoryHealth(health)
         metrics.directory(health: health)
+        metrics.wakeup(source: wakeSource.current)
         var counts: [RequestState: Int] = [:]
         var oldest: TimeInterval?
         do {

@@ -24,6 +24,15 @@ enum HumanFormat {
         row("last success:", s["last_success_at"]?.stringValue ?? "never")
         if let e = s["last_error"]?.stringValue { row("last error:", "\(s["last_error_at"]?.stringValue ?? "") \(e)") }
         if let backlog = s["outbox_backlog"]?.doubleValue { row("outbox backlog:", "\(Int(backlog))") }
+        if let wakeup = s["wakeup"]?.stringValue { row("wake-up:", wakeup == "poll" ? "poll only" : "\(wakeup), poll as a safety net") }
+        if let owner = s["owner"]?.stringValue { row("owner:", owner) }
+        if let owners = s["owners"]?.arrayValue, !owners.isEmpty {
+            lines.append("in progress by owner:")
+            lines.append(table(header: ["OWNER", "HELD", "LEASE ENDS", "IDS"], rows: owners.map {
+                [$0["owner"]?.stringValue ?? "?", "\(Int($0["in_progress"]?.doubleValue ?? 0))", $0["lease_expires_at"]?.stringValue ?? "-",
+                 ($0["ids"]?.arrayValue ?? []).compactMap(\.stringValue).joined(separator: ",")]
+            }, indent: "  "))
+        }
         let endpoints = s["directory"]?.arrayValue ?? []
         lines.append("directory:")
         lines.append(table(header: ["URI", "UP", "LAST ERROR"], rows: endpoints.map {
@@ -32,12 +41,14 @@ enum HumanFormat {
         return lines.joined(separator: "\n")
     }
 
-    static func requests(_ rows: [JSONValue]) -> String {
+    static func requests(_ rows: [JSONValue], withOwner: Bool = false) -> String {
         if rows.isEmpty { return "no requests" }
-        return table(header: ["ID", "STATE", "OUTCOME", "DETAIL", "ATTEMPTS", "CREATED", "COMPLETED"], rows: rows.map {
+        let header = ["ID", "STATE", "OUTCOME", "DETAIL", "ATTEMPTS", "CREATED", "COMPLETED"] + (withOwner ? ["OWNER"] : [])
+        return table(header: header, rows: rows.map {
             [$0["id"]?.stringValue ?? "?", $0["state"]?.stringValue ?? "?", $0["outcome"]?.stringValue ?? "-",
              $0["detail"]?.stringValue ?? "-", "\(Int($0["attempts"]?.doubleValue ?? 0))",
              $0["created_at"]?.stringValue ?? "-", $0["completed_at"]?.stringValue ?? "-"]
+                + (withOwner ? [$0["owner"]?.stringValue ?? "-"] : [])
         })
     }
 
