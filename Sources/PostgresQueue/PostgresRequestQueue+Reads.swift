@@ -4,18 +4,18 @@ import WritebackCore
 
 /// What `result`, `requests`, `status` and metrics read: summaries without payloads.
 extension PostgresRequestQueue {
-    private typealias SummaryRow = (String, String, String?, String?, Int, Date, Date?, String?)
+    private typealias SummaryRow = (String, String, String?, String?, Int, Date, Date?, String?, String?)
 
     private static func summary(_ r: SummaryRow) -> RequestSummary {
         RequestSummary(id: r.0, state: RequestState(rawValue: r.1) ?? .pending, outcome: r.2, detail: r.3,
-                       attempts: r.4, createdAt: r.5, completedAt: r.6, owner: r.7)
+                       attempts: r.4, createdAt: r.5, completedAt: r.6, directory: r.7, owner: r.8)
     }
 
     public func summary(id: String) async throws -> RequestSummary? {
         try await db.run("summary") { client in
             var found: RequestSummary?
             for try await row in try await client.query("""
-                SELECT id, state, outcome, detail, attempts, created_at, completed_at, COALESCE(lease_owner, completed_by)
+                SELECT id, state, outcome, detail, attempts, created_at, completed_at, directory, COALESCE(lease_owner, completed_by)
                 FROM reset_requests WHERE id = \(id)
                 """, logger: db.logger).decode(SummaryRow.self) { found = Self.summary(row) }
             return found
@@ -27,7 +27,7 @@ extension PostgresRequestQueue {
         try await db.run("list") { client in
             // `starts_with` on a bound value: no LIKE, so an owner needs no escaping.
             let rows = try await client.query("""
-                SELECT id, state, outcome, detail, attempts, created_at, completed_at, COALESCE(lease_owner, completed_by)
+                SELECT id, state, outcome, detail, attempts, created_at, completed_at, directory, COALESCE(lease_owner, completed_by)
                 FROM reset_requests
                 WHERE (\(state?.rawValue)::text IS NULL OR state = \(state?.rawValue))
                   AND (\(owner)::text IS NULL OR starts_with(COALESCE(lease_owner, completed_by, ''), \(owner)))

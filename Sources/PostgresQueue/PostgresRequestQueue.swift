@@ -97,7 +97,7 @@ public final class PostgresRequestQueue: RequestQueueStore {
             """)
     }
 
-    public func complete(id: String, owner: String, outcome: Outcome, now: Date) async throws {
+    public func complete(id: String, owner: String, outcome: Outcome, directory: String?, now: Date) async throws {
         try await db.run("complete") { client in
             try await client.withTransaction(logger: db.logger) { connection in
                 var payload: String?
@@ -109,17 +109,19 @@ public final class PostgresRequestQueue: RequestQueueStore {
                 try await connection.query("""
                     UPDATE reset_requests SET state = \(outcome.state.rawValue), outcome = \(outcome.code.rawValue), detail = \(outcome.detail),
                         completed_at = \(now), updated_at = \(now), payload = \(redacted), signature = '',
-                        lease_owner = NULL, lease_expires_at = NULL, not_before = NULL, completed_by = \(owner)
+                        lease_owner = NULL, lease_expires_at = NULL, not_before = NULL, directory = COALESCE(\(directory), directory),
+                        completed_by = \(owner)
                     WHERE id = \(id)
                     """, logger: db.logger)
             }
         }
     }
 
-    public func release(id: String, owner: String, notBefore: Date, countAttempt: Bool, lastError: String?) async throws {
+    public func release(id: String, owner: String, notBefore: Date, countAttempt: Bool, lastError: String?, directory: String?) async throws {
         try await updateHeld(id: id, "release", """
             UPDATE reset_requests SET state = 'pending', lease_owner = NULL, lease_expires_at = NULL, not_before = \(notBefore),
                 attempts = attempts + \(countAttempt ? 1 : 0), last_error = COALESCE(\(lastError), last_error),
+                directory = COALESCE(\(directory), directory),
                 updated_at = clock_timestamp()
             WHERE id = \(id) AND state = 'in_progress' AND lease_owner = \(owner) RETURNING id
             """)

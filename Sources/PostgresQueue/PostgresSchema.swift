@@ -39,11 +39,13 @@ enum PostgresSchema {
         "CREATE INDEX reset_requests_terminal ON reset_requests (completed_at) WHERE completed_at IS NOT NULL",
         "CREATE INDEX reset_requests_state ON reset_requests (state, created_at, seq)",
     ]),
+    // The directory a request was routed to (several [[directory]] entries), for `requests`.
+    Migration(id: "v2-directory", statements: ["ALTER TABLE reset_requests ADD COLUMN directory TEXT"]),
     // A plain INSERT by the portal wakes every listening daemon: one NOTIFY per statement on the
     // channel named by the trigger's argument (several rows in one INSERT: one notification;
     // NOTIFY also folds identical ones within a transaction). `ensureNotifyTrigger` adds one
     // trigger per other configured channel.
-    Migration(id: "v2-notify-trigger", statements: [
+    Migration(id: "v3-notify-trigger", statements: [
         """
         CREATE FUNCTION writebackd_notify_insert() RETURNS trigger LANGUAGE plpgsql AS $$
         BEGIN
@@ -58,7 +60,7 @@ enum PostgresSchema {
             """),
     ]),
     // Which daemon recorded the outcome (`requests --owner`, several daemons on one queue).
-    Migration(id: "v2-completed-by", statements: ["ALTER TABLE reset_requests ADD COLUMN completed_by TEXT"]),
+    Migration(id: "v3-completed-by", statements: ["ALTER TABLE reset_requests ADD COLUMN completed_by TEXT"]),
     ]
 
     /// `[queue] notify_channel`'s default; its trigger is part of the schema.

@@ -35,8 +35,12 @@ enum QueueSchema {
                 CREATE INDEX reset_requests_state ON reset_requests (state, created_at);
                 """)
         }
+        // The directory a request was routed to (several [[directory]] entries), for `requests`.
+        migrator.registerMigration("v2-directory") { db in
+            try db.execute(sql: "ALTER TABLE reset_requests ADD COLUMN directory TEXT")
+        }
         // Which daemon recorded the outcome (`requests --owner`, several daemons on one queue).
-        migrator.registerMigration("v2-completed-by") { db in
+        migrator.registerMigration("v3-completed-by") { db in
             try db.execute(sql: "ALTER TABLE reset_requests ADD COLUMN completed_by TEXT")
         }
         return migrator

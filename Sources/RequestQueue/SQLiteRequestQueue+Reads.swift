@@ -4,7 +4,7 @@ import WritebackCore
 
 /// What `result`, `requests`, `status` and metrics read: summaries without payloads.
 extension SQLiteRequestQueue {
-    static let summaryColumns = "id, state, outcome, detail, attempts, created_at, completed_at, COALESCE(lease_owner, completed_by) AS owner"
+    static let summaryColumns = "id, state, outcome, detail, attempts, created_at, completed_at, directory, COALESCE(lease_owner, completed_by) AS owner"
 
     public func summary(id: String) async throws -> RequestSummary? {
         try await reading { db in
@@ -102,6 +102,6 @@ extension SQLiteRequestQueue {
             id: row["id"], state: RequestState(rawValue: row["state"] ?? "") ?? .pending,
             outcome: row["outcome"], detail: row["detail"], attempts: row["attempts"] ?? 0,
             createdAt: QueueTime.parse(row["created_at"]) ?? Date(timeIntervalSince1970: 0),
-            completedAt: QueueTime.parse(row["completed_at"]), owner: row["owner"])
+            completedAt: QueueTime.parse(row["completed_at"]), directory: row["directory"], owner: row["owner"])
     }
 }

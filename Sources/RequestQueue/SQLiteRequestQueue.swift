@@ -100,7 +100,7 @@ public final class SQLiteRequestQueue: RequestQueueStore {
         }
     }
 
-    public func complete(id: String, owner: String, outcome: Outcome, now: Date) async throws {
+    public func complete(id: String, owner: String, outcome: Outcome, directory: String?, now: Date) async throws {
         let nowText = QueueTime.format(now)
         let drained: Bool = try await immediate { db in
             guard let row = try Row.fetchOne(db, sql: """
@@ -110,9 +110,10 @@ public final class SQLiteRequestQueue: RequestQueueStore {
             let redacted = String(decoding: PayloadRedactor.redact(Self.bytes(row["payload"])), as: UTF8.self)
             try db.execute(sql: """
                 UPDATE reset_requests SET state = ?, outcome = ?, detail = ?, completed_at = ?, updated_at = ?,
-                    payload = ?, signature = '', lease_owner = NULL, lease_expires_at = NULL, not_before = NULL, completed_by = ?
+                    payload = ?, signature = '', lease_owner = NULL, lease_expires_at = NULL, not_before = NULL,
+                    directory = COALESCE(?, directory), completed_by = ?
                 WHERE id = ?
-                """, arguments: [outcome.state.rawValue, outcome.code.rawValue, outcome.detail, nowText, nowText, redacted, owner, id])
+                """, arguments: [outcome.state.rawValue, outcome.code.rawValue, outcome.detail, nowText, nowText, redacted, directory, owner, id])
             let open = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM reset_requests WHERE state IN ('pending','in_progress')") ?? 0
             return open == 0
         }
@@ -121,14 +122,14 @@ public final class SQLiteRequestQueue: RequestQueueStore {
         }
     }
 
-    public func release(id: String, owner: String, notBefore: Date, countAttempt: Bool, lastError: String?) async throws {
+    public func release(id: String, owner: String, notBefore: Date, countAttempt: Bool, lastError: String?, directory: String?) async throws {
         try await immediate { db in
             try db.execute(sql: """
                 UPDATE reset_requests SET state = 'pending', lease_owner = NULL, lease_expires_at = NULL,
                     not_before = ?, attempts = attempts + ?, last_error = COALESCE(?, last_error),
-                    updated_at = \(QueueTime.sqlNow)
+                    directory = COALESCE(?, directory), updated_at = \(QueueTime.sqlNow)
                 WHERE id = ? AND state = 'in_progress' AND lease_owner = ?
-                """, arguments: [QueueTime.format(notBefore), countAttempt ? 1 : 0, lastError, id, owner])
+                """, arguments: [QueueTime.format(notBefore), countAttempt ? 1 : 0, lastError, directory, id, owner])
             guard db.changesCount == 1 else { throw QueueError.notOwner(id: id) }
         }
     }

@@ -70,25 +70,36 @@ public enum ConfigLoader {
         }
         let empty = TOMLTable()
 
-        let directory = try DirectorySection.read(try section("directory", required: true)!, context)
+        guard let directoryValue = root["directory"] else { throw .missingKey(file: path, line: nil, key: "directory") }
+        let several = (directoryValue.array?.count ?? 1) > 1
+        // [policy] is read first ([directory.policy] overrides it), but a bad [directory] is
+        // still reported first, as the sections are listed.
+        let policy: PolicyConfig
+        do {
+            policy = try PolicySection.read(try section("policy", required: false) ?? empty, context, groupsPerDirectory: several)
+        } catch {
+            _ = try DirectoriesSection.read(directoryValue, policy: PolicyConfig(), context)
+            throw error
+        }
+        let directories = try DirectoriesSection.read(directoryValue, policy: policy, context)
         let queue = try QueueSection.read(try section("queue", required: false) ?? empty, context)
         let keys = try KeysSection.read(try section("keys", required: true)!, context)
-        let policy = try PolicySection.read(try section("policy", required: false) ?? empty, context)
         let licenses = try LicensesSection.read(try section("licenses", required: false) ?? empty, context)
         let outbox = try OutboxSection.read(try section("outbox", required: false) ?? empty, context)
         let control = try ControlSection.read(try section("control", required: false) ?? empty, context)
         let state = try StateSection.read(try section("state", required: false) ?? empty, context)
 
         // Cross-section rules.
-        if Double(queue.leaseSeconds) <= directory.timeoutSeconds * 2 {
+        for directory in directories where Double(queue.leaseSeconds) <= directory.timeoutSeconds * 2 {
+            let which = directories.count > 1 ? "directory[\(directory.name)]" : "directory"
             throw .invalidValue(file: path, line: context.locator.line(of: "queue.lease_seconds"), key: "queue.lease_seconds",
-                                reason: "\(queue.leaseSeconds) s must exceed twice directory.timeout_seconds (\(directory.timeoutSeconds) s), or a slow write could lose its lease")
+                                reason: "\(queue.leaseSeconds) s must exceed twice \(which).timeout_seconds (\(directory.timeoutSeconds) s), or a slow write could lose its lease")
         }
         if state.url != nil && queue.backend != QueueBackend.postgres {
             throw .invalidValue(file: path, line: context.locator.line(of: "state.url"), key: "state.url",
                                 reason: "a PostgreSQL state store needs [queue] backend = \"postgres\"")
         }
-        return Configuration(directory: directory, queue: queue, keys: keys, policy: policy, licenses: licenses,
+        return Configuration(directories: directories, queue: queue, keys: keys, policy: policy, licenses: licenses,
                              outbox: outbox, control: control, state: state, sourcePath: path)
     }
 

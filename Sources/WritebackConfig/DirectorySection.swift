@@ -8,10 +8,15 @@ import WritebackCore
 enum DirectorySection {
     static let keys = ["flavor", "uri", "start_tls", "ca_file", "base_dn", "user_filter", "identity_attributes",
                        "bind_method", "bind_dn", "bind_password_file", "keytab", "connections", "timeout_seconds",
-                       "alternate_mail_attribute", "allow_plain_loopback", "doctor_test_user"]
+                       "alternate_mail_attribute", "allow_plain_loopback", "doctor_test_user",
+                       "name", "route", "default", "strip_prefix", "strip_suffix", "policy"]
 
-    static func read(_ table: TOMLTable, _ context: ParseContext) throws(ConfigError) -> DirectoryConfig {
-        let r = try TableReader(table, section: "directory", known: keys, context: context)
+    /// One directory table. `section` names it in messages (`directory`, `directory[contoso]`),
+    /// `locatorSection` finds its lines (`directory[1]`); `needsName`: an entry of
+    /// `[[directory]]`. `policy` is `[policy]` as read, for `[directory.policy]` to override.
+    static func read(_ table: TOMLTable, _ context: ParseContext, section: String = "directory", locatorSection: String? = nil,
+                     needsName: Bool = false, policy: PolicyConfig = PolicyConfig(), checkPolicy: Bool = false) throws(ConfigError) -> DirectoryConfig {
+        let r = try TableReader(table, section: section, locatorSection: locatorSection, known: keys, context: context)
         guard let flavor = try r.choice("flavor", DirectoryFlavor.self) else { throw r.missing("flavor") }
         guard let uriTexts = try r.strings("uri", allowSingle: true) else { throw r.missing("uri") }
         guard !uriTexts.isEmpty else { throw r.invalid("uri", "give at least one URI") }
@@ -48,10 +53,46 @@ enum DirectorySection {
             config.alternateMailAttribute = alt
         }
         if let user = try r.string("doctor_test_user"), !user.isEmpty { config.doctorTestUser = user }
+        try readRouting(&config, r, needsName: needsName)
+        let policyTable = try r.subtable("policy")
+        if policyTable != nil || checkPolicy {
+            let effective = try PolicySection.read(policyTable ?? TOMLTable(), context, section: r.name("policy"),
+                                                   locatorSection: r.locatorSection + ".policy", over: policy)
+            if policyTable != nil { config.policy = effective }
+        }
 
         try checkBind(config, r)
         try checkTransport(config, r)
         return config
+    }
+
+    /// `name`, `route`, `default`, `strip_prefix`, `strip_suffix`.
+    static func readRouting(_ config: inout DirectoryConfig, _ r: TableReader, needsName: Bool) throws(ConfigError) {
+        if let name = try r.string("name") {
+            guard isDirectoryName(name) else {
+                throw r.invalid("name", "\"\(name)\" is not a directory name: 1…64 letters, digits, '.', '-', '_', starting with a letter or digit")
+            }
+            config.name = name
+        } else if needsName {
+            throw r.missing("name")
+        }
+        for text in try r.strings("route", allowSingle: true) ?? [] {
+            guard let route = DirectoryRoute(text) else {
+                throw r.invalid("route", "\"\(text)\" is not a route: a user suffix \"@contoso.com\" or a NetBIOS prefix \"CONTOSO\\\" (in TOML written \"CONTOSO\\\\\")")
+            }
+            guard !config.routes.contains(route) else { throw r.invalid("route", "\"\(text)\" is listed twice") }
+            config.routes.append(route)
+        }
+        config.isDefault = try r.bool("default") ?? false
+        config.stripPrefix = try r.bool("strip_prefix") ?? config.stripPrefix
+        config.stripSuffix = try r.bool("strip_suffix") ?? config.stripSuffix
+    }
+
+    /// `[A-Za-z0-9][A-Za-z0-9._-]{0,63}`: safe in a metrics label, a log field and a message.
+    static func isDirectoryName(_ s: String) -> Bool {
+        guard let first = s.unicodeScalars.first, s.unicodeScalars.count <= 64 else { return false }
+        func alnum(_ c: Unicode.Scalar) -> Bool { c.isASCII && (c.properties.isAlphabetic || ("0"..."9").contains(c)) }
+        return alnum(first) && s.unicodeScalars.allSatisfy { alnum($0) || $0 == "." || $0 == "-" || $0 == "_" }
     }
 
     /// What each bind method needs, and nothing it would silently ignore.

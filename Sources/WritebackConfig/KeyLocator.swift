@@ -1,9 +1,14 @@
 /// Finds the line of a dotted key in TOML text. TOMLKit reports lines for syntax errors only,
 /// but an administrator wants the line of a bad *value* too, so the loader scans the text:
 /// `[table]` headers and `key = …` lines (bare, quoted and dotted keys). A key written inside
-/// an inline table resolves to the line of its nearest known parent.
+/// an inline table resolves to the line of its nearest known parent. Entries of an array of
+/// tables (`[[directory]]`) are found by position too: `directory[1].route` is the `route` of
+/// the second entry (and `directory.route` that of the first), so an error about one entry
+/// points at that entry's line.
 struct KeyLocator: Sendable {
     private var lines: [String: Int] = [:]
+    /// For each array-of-tables path, the index of its latest entry.
+    private var arrayIndex: [String: Int] = [:]
 
     init(text: String) {
         var current: [String] = []
@@ -22,7 +27,12 @@ struct KeyLocator: Sendable {
                 let open = isArray ? 2 : 1
                 guard let close = line.firstIndex(of: "]") else { continue }
                 let inner = String(line[line.index(line.startIndex, offsetBy: open)..<close])
-                current = Self.splitDotted(inner)
+                let plain = Self.splitDotted(inner)
+                if isArray {
+                    let key = plain.joined(separator: ".")
+                    arrayIndex[key] = (arrayIndex[key] ?? -1) + 1
+                }
+                current = indexed(plain)
                 record(current, lineNumber)
                 continue
             }
@@ -39,9 +49,22 @@ struct KeyLocator: Sendable {
         }
     }
 
+    /// `plain` with each array-of-tables component replaced by `name[latest index]`.
+    private func indexed(_ plain: [String]) -> [String] {
+        var out: [String] = []
+        for (i, part) in plain.enumerated() {
+            let prefix = plain[0...i].joined(separator: ".")
+            if let n = arrayIndex[prefix] { out.append("\(part)[\(n)]") } else { out.append(part) }
+        }
+        return out
+    }
+
+    /// Records `path` (with indexes) and its plain form (without), each at its first line.
     private mutating func record(_ path: [String], _ line: Int) {
         let key = path.joined(separator: ".")
         if lines[key] == nil { lines[key] = line }
+        let plain = path.map { part in part.firstIndex(of: "[").map { String(part[..<$0]) } ?? part }.joined(separator: ".")
+        if lines[plain] == nil { lines[plain] = line }
     }
 
     /// The line of `key` (dotted), else of its longest known parent, else nil.

@@ -12,13 +12,35 @@ enum PolicySection {
     static let knownMethods = ["email", "mobile_phone", "office_phone", "authenticator_app",
                                "authenticator_code", "security_questions"]
 
-    static func read(_ table: TOMLTable, _ context: ParseContext) throws(ConfigError) -> PolicyConfig {
+    /// Reads `[policy]` over the defaults. With several directories (`groupsPerDirectory`),
+    /// group DNs belong in each `[directory.policy]`: one tree's DNs mean nothing in another,
+    /// and a protected group that silently never matches would unprotect its members.
+    static func read(_ table: TOMLTable, _ context: ParseContext, groupsPerDirectory: Bool = false) throws(ConfigError) -> PolicyConfig {
         let r = try TableReader(table, section: "policy", known: keys, context: context)
-        var p = PolicyConfig()
+        if groupsPerDirectory {
+            for key in ["sspr_groups", "protected_groups"] where r.has(key) {
+                throw r.invalid(key, "with several [[directory]] entries, group DNs belong to one directory: set \(key) in that entry's [directory.policy]")
+            }
+            // Whether "selected" has groups is decided per directory.
+            return try read(r, over: PolicyConfig(), checkScope: false)
+        }
+        return try read(r, over: PolicyConfig(), checkScope: true)
+    }
+
+    /// `[directory.policy]`: the rules that differ from `policy` (already read from `[policy]`).
+    static func read(_ table: TOMLTable, _ context: ParseContext, section: String, locatorSection: String,
+                     over policy: PolicyConfig) throws(ConfigError) -> PolicyConfig {
+        let r = try TableReader(table, section: section, locatorSection: locatorSection, known: keys, context: context)
+        return try read(r, over: policy, checkScope: true)
+    }
+
+    /// The keys `r` has, over `base`; then the rules that tie keys together.
+    static func read(_ r: TableReader, over base: PolicyConfig, checkScope: Bool) throws(ConfigError) -> PolicyConfig {
+        var p = base
         p.ssprScope = try r.choice("sspr_scope", SSPRScope.self) ?? p.ssprScope
-        p.ssprGroups = try r.strings("sspr_groups") ?? []
+        p.ssprGroups = try r.strings("sspr_groups") ?? p.ssprGroups
         for g in p.ssprGroups { try DirectorySection.checkDN(g, "sspr_groups", r) }
-        if p.ssprScope == .selected && p.ssprGroups.isEmpty {
+        if checkScope && p.ssprScope == .selected && p.ssprGroups.isEmpty {
             throw r.has("sspr_groups") ? r.invalid("sspr_groups", "sspr_scope = \"selected\" needs at least one group DN")
                                        : r.invalid("sspr_scope", "\"selected\" needs sspr_groups (group DNs)")
         }
@@ -36,7 +58,7 @@ enum PolicySection {
         }
         p.reconfirmDays = try r.int("reconfirm_days", in: 0...730, unit: "days") ?? p.reconfirmDays
         p.allowUnlockWithoutReset = try r.bool("allow_unlock_without_reset") ?? p.allowUnlockWithoutReset
-        p.protectedGroups = try r.strings("protected_groups") ?? []
+        p.protectedGroups = try r.strings("protected_groups") ?? p.protectedGroups
         for g in p.protectedGroups { try DirectorySection.checkDN(g, "protected_groups", r) }
         p.minLength = try r.int("min_length", in: 1...256, unit: "characters") ?? p.minLength
         p.maxLength = try r.int("max_length", in: 1...256, unit: "characters (AD's unicodePwd limit)") ?? p.maxLength
@@ -50,8 +72,8 @@ enum PolicySection {
             guard h >= 0, h <= 24 * 365 else { throw r.invalid("min_age_hours", "\(h) is out of range: must be 0…8760 hours") }
             p.minAgeHours = h
         }
-        p.bannedPasswordsFile = try r.path("banned_passwords_file", allowEmpty: true) ?? ""
-        p.breachedSHA1File = try r.path("breached_sha1_file", allowEmpty: true) ?? ""
+        p.bannedPasswordsFile = try r.path("banned_passwords_file", allowEmpty: true) ?? p.bannedPasswordsFile
+        p.breachedSHA1File = try r.path("breached_sha1_file", allowEmpty: true) ?? p.breachedSHA1File
         p.throttlePerHour = try r.int("throttle_per_hour", in: 1...1000, unit: "resets per user per hour") ?? p.throttlePerHour
         return p
     }

@@ -5,15 +5,20 @@ import TOMLKit
 /// `ConfigError` naming `section.key` and its line. Lives only for one `parse` call, on one
 /// thread: TOMLKit's tables are not `Sendable`.
 struct TableReader {
+    /// How messages name the table (`directory`, `directory[contoso].policy`).
     let section: String
+    /// The table's path for `KeyLocator` (`directory[1].policy` for the second entry of
+    /// `[[directory]]`); `section` unless told otherwise.
+    let locatorSection: String
     let context: ParseContext
     private let table: TOMLTable
 
-    init(_ table: TOMLTable, section: String, known: [String], context: ParseContext) throws(ConfigError) {
+    init(_ table: TOMLTable, section: String, locatorSection: String? = nil, known: [String], context: ParseContext) throws(ConfigError) {
         self.table = table; self.section = section; self.context = context
+        self.locatorSection = locatorSection ?? section
         let unknown = table.keys.filter { !known.contains($0) }
         // Report the first unknown key in file order, so the message points at the first fix.
-        let located = unknown.map { (key: $0, line: context.locator.line(of: "\(section).\($0)")) }
+        let located = unknown.map { (key: $0, line: context.locator.line(of: "\(self.locatorSection).\($0)")) }
             .sorted { ($0.line ?? .max, $0.key) < ($1.line ?? .max, $1.key) }
         if let first = located.first {
             throw .unknownKey(file: context.file, line: first.line, key: "\(section).\(first.key)",
@@ -22,7 +27,9 @@ struct TableReader {
     }
 
     func name(_ key: String) -> String { "\(section).\(key)" }
-    func line(_ key: String) -> Int? { context.locator.line(of: name(key)) }
+    func line(_ key: String) -> Int? { context.locator.line(of: "\(locatorSection).\(key)") }
+    /// The line of the table's header (or of its first key).
+    var headerLine: Int? { context.locator.line(of: locatorSection) }
     func has(_ key: String) -> Bool { table.keys.contains(key) }
 
     func invalid(_ key: String, _ reason: String) -> ConfigError {
@@ -30,7 +37,7 @@ struct TableReader {
     }
 
     func missing(_ key: String) -> ConfigError {
-        .missingKey(file: context.file, line: context.locator.line(of: section), key: name(key))
+        .missingKey(file: context.file, line: headerLine, key: name(key))
     }
 
     private func wrongType(_ key: String, expected: String, found: TOMLValueConvertible) -> ConfigError {
@@ -49,6 +56,13 @@ struct TableReader {
         case .time: return "a time"
         case .dateTime: return "a date-time"
         }
+    }
+
+    /// A sub-table (`[directory.policy]`).
+    func subtable(_ key: String) throws(ConfigError) -> TOMLTable? {
+        guard let v = table[key] else { return nil }
+        guard let t = v.table else { throw wrongType(key, expected: "a table ([\(section).\(key)])", found: v) }
+        return t
     }
 
     func string(_ key: String) throws(ConfigError) -> String? {

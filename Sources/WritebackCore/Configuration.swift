@@ -3,7 +3,9 @@ import Foundation
 /// The daemon's whole configuration, validated. `WritebackConfig` builds it from TOML; tests
 /// build it directly. Defaults are the documented ones (config/writebackd.toml).
 public struct Configuration: Sendable, Hashable {
-    public var directory: DirectoryConfig
+    /// Every configured directory, in file order: one `[directory]` table, or the entries of
+    /// `[[directory]]`. Never empty; a request goes to the one `DirectoryRouter` picks.
+    public var directories: [DirectoryConfig]
     public var queue: QueueConfig
     public var keys: KeysConfig
     public var policy: PolicyConfig
@@ -17,17 +19,55 @@ public struct Configuration: Sendable, Hashable {
     public init(directory: DirectoryConfig, queue: QueueConfig, keys: KeysConfig, policy: PolicyConfig = .init(),
                 licenses: LicensesConfig = .init(), outbox: OutboxConfig, control: ControlConfig = .init(),
                 state: StateConfig, sourcePath: String? = nil) {
-        self.directory = directory; self.queue = queue; self.keys = keys; self.policy = policy
+        self.init(directories: [directory], queue: queue, keys: keys, policy: policy, licenses: licenses,
+                  outbox: outbox, control: control, state: state, sourcePath: sourcePath)
+    }
+
+    /// `directories` must not be empty.
+    public init(directories: [DirectoryConfig], queue: QueueConfig, keys: KeysConfig, policy: PolicyConfig = .init(),
+                licenses: LicensesConfig = .init(), outbox: OutboxConfig, control: ControlConfig = .init(),
+                state: StateConfig, sourcePath: String? = nil) {
+        precondition(!directories.isEmpty, "a configuration has at least one directory")
+        self.directories = directories; self.queue = queue; self.keys = keys; self.policy = policy
         self.licenses = licenses; self.outbox = outbox; self.control = control; self.state = state
         self.sourcePath = sourcePath
     }
+
+    /// The first directory: the only one of a single `[directory]` table. Code that serves
+    /// several directories uses `directories`; this stays for the single-directory callers
+    /// (`check-password`, benchmarks, tests).
+    public var directory: DirectoryConfig {
+        get { directories[0] }
+        set { directories[0] = newValue }
+    }
+
+    /// The password and eligibility rules that apply to `directory`'s users: its own
+    /// `[directory.policy]` merged over `[policy]`, or `[policy]` itself.
+    public func policy(for directory: DirectoryConfig) -> PolicyConfig { directory.policy ?? policy }
 }
 
 public enum DirectoryFlavor: String, Sendable, Hashable, CaseIterable { case activeDirectory = "active-directory", openldap }
 public enum BindMethod: String, Sendable, Hashable, CaseIterable { case simple, external, gssapi }
 
-/// `[directory]`
+/// `[directory]`, or one entry of `[[directory]]`.
 public struct DirectoryConfig: Sendable, Hashable {
+    /// Names the directory in `status`, metrics, logs and `doctor`; "default" for a single
+    /// `[directory]` table without one.
+    public var name: String = "default"
+    /// The user suffixes (`@contoso.com`) and NetBIOS prefixes (`CONTOSO\`) it owns. Empty
+    /// with a single directory: every user is its user.
+    public var routes: [DirectoryRoute] = []
+    /// Bare user names (no `@domain`, no `DOMAIN\`) go to the directory marked default.
+    public var isDefault: Bool = false
+    /// `CONTOSO\alice` is looked up as `alice` (default true: sAMAccountName / uid hold the
+    /// bare name).
+    public var stripPrefix: Bool = true
+    /// `alice@contoso.com` is looked up as `alice` (default false: a UPN or mail address is
+    /// matched whole against userPrincipalName / mail).
+    public var stripSuffix: Bool = false
+    /// This directory's effective rules (`[directory.policy]` merged over `[policy]`); nil:
+    /// `[policy]` applies unchanged. Read through `Configuration.policy(for:)`.
+    public var policy: PolicyConfig? = nil
     public var flavor: DirectoryFlavor
     /// Tried in order; the first that answers is used, the others are fail-over.
     public var uris: [String]

@@ -91,14 +91,18 @@ public struct RequestSummary: Sendable, Hashable, Codable {
     public var attempts: Int
     public var createdAt: Date
     public var completedAt: Date?
+    /// The configured directory the daemon routed the request to; nil until it did (or when
+    /// no directory owns the user).
+    public var directory: String?
     /// The daemon (lease owner) holding the row while in progress, or the one that recorded
     /// its outcome once terminal; nil while pending.
     public var owner: String?
 
     public init(id: String, state: RequestState, outcome: String?, detail: String?, attempts: Int, createdAt: Date, completedAt: Date?,
-                owner: String? = nil) {
+                directory: String? = nil, owner: String? = nil) {
         self.id = id; self.state = state; self.outcome = outcome; self.detail = detail
-        self.attempts = attempts; self.createdAt = createdAt; self.completedAt = completedAt; self.owner = owner
+        self.attempts = attempts; self.createdAt = createdAt; self.completedAt = completedAt
+        self.directory = directory; self.owner = owner
     }
 }
 
@@ -110,11 +114,13 @@ public protocol RequestQueueStore: Sendable {
     /// Durably records, before the directory write, that the write is about to happen.
     func recordIntent(id: String, owner: String, stamp: String?) async throws
     /// Makes the request terminal with `outcome`: redacts the sealed fields of `payload`,
-    /// clears `signature`, sets `completed_at`, in one transaction.
-    func complete(id: String, owner: String, outcome: Outcome, now: Date) async throws
+    /// clears `signature`, sets `completed_at`, in one transaction. `directory`: the
+    /// configured directory it was routed to (shown by `requests`), nil to leave it.
+    func complete(id: String, owner: String, outcome: Outcome, directory: String?, now: Date) async throws
     /// Gives the row back: `pending` again, not before `notBefore`. `countAttempt` says whether
-    /// this was an attempt that reached a directory. `lastError` is shown in `requests`.
-    func release(id: String, owner: String, notBefore: Date, countAttempt: Bool, lastError: String?) async throws
+    /// this was an attempt that reached a directory. `lastError` is shown in `requests`;
+    /// `directory` as for `complete`.
+    func release(id: String, owner: String, notBefore: Date, countAttempt: Bool, lastError: String?, directory: String?) async throws
     /// Releases every row `owner` still holds (shutdown).
     func releaseAll(owner: String) async throws
     /// Extends to `now + lease` the lease of a row `owner` still holds in progress, so a slow
@@ -143,6 +149,16 @@ public protocol RequestQueueStore: Sendable {
 }
 
 extension RequestQueueStore {
+    /// `complete` without naming a directory.
+    public func complete(id: String, owner: String, outcome: Outcome, now: Date) async throws {
+        try await complete(id: id, owner: owner, outcome: outcome, directory: nil, now: now)
+    }
+
+    /// `release` without naming a directory.
+    public func release(id: String, owner: String, notBefore: Date, countAttempt: Bool, lastError: String?) async throws {
+        try await release(id: id, owner: owner, notBefore: notBefore, countAttempt: countAttempt, lastError: lastError, directory: nil)
+    }
+
     public func list(state: RequestState?, limit: Int) async throws -> [RequestSummary] {
         try await list(state: state, owner: nil, limit: limit)
     }

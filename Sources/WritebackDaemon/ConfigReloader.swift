@@ -43,7 +43,11 @@ public final class ConfigReloader: Service, Sendable {
             return error.description
         }
         var needsRestart: [String] = []
-        if config.directory != old.directory { needsRestart.append("directory"); config.directory = old.directory }
+        // A directory's rules ([directory.policy]) reload; its connections, routes and the
+        // list of directories need a restart (the pools and lanes are built at start).
+        if config.directories.map(\.withoutPolicy) != old.directories.map(\.withoutPolicy) {
+            needsRestart.append("directory"); config.directories = old.directories
+        }
         if config.queue.path != old.queue.path || config.queue.url != old.queue.url || config.queue.backend != old.queue.backend {
             needsRestart.append("queue"); config.queue = old.queue
         }
@@ -64,5 +68,14 @@ public final class ConfigReloader: Service, Sendable {
         }
         logger.info("configuration reloaded", metadata: ["file": "\(path)"])
         return nil
+    }
+}
+
+extension DirectoryConfig {
+    /// Everything but the reloadable rules.
+    var withoutPolicy: DirectoryConfig {
+        var d = self
+        d.policy = nil
+        return d
     }
 }

@@ -40,7 +40,17 @@ public enum Daemon {
         let runtime = try DaemonRuntime(config: config)
         let queue = try await Storage.queue(config.queue, logger: logger)
         let stateStore = try await Storage.state(config.state, logger: logger)
-        let directory = try LDAPDirectoryService(config: config.directory, logger: logger)
+        var services: [LDAPDirectoryService] = []
+        for d in config.directories {
+            do { services.append(try LDAPDirectoryService(config: d, logger: logger)) } catch {
+                for s in services { await s.shutdown() }
+                throw config.directories.count > 1 ? DirectoryStartError(name: d.name, error: error) : error
+            }
+        }
+        let lanes = zip(config.directories, services).map { d, service in
+            DirectoryLane(name: d.name, directory: FaultyDirectory.wrapping(service), capacity: d.connections)
+        }
+        let workers = config.directories.reduce(0) { $0 + $1.connections }
         try OutboxWriter.validate(config.outbox)
         // With a sendmail command, a deliverer service sends what the writer publishes.
         var deliverer: OutboxDeliverer?
@@ -49,28 +59,28 @@ public enum Daemon {
         if let deliverer { onWritten = { deliverer.wake() } }
         let notifier = OutboxWriter(config: config.outbox, logger: logger, onWritten: onWritten)
         let state = DaemonState(runtime: runtime)
-        let metrics = DaemonMetrics()
+        let metrics = DaemonMetrics(directories: config.directories.map(\.name))
         let systemd = SystemdNotifier()
         let hashes = HistoryHashPool(threads: max(2, ProcessInfo.processInfo.activeProcessorCount))
         let owner = "\(DaemonOwner.hostName()):\(getpid()):\(UUID().uuidString.prefix(8))"
         let processor = RequestProcessor(
-            queue: queue, stateStore: stateStore, directory: FaultyDirectory.wrapping(directory), notifier: notifier, hashes: hashes,
+            queue: queue, stateStore: stateStore, lanes: lanes, notifier: notifier, hashes: hashes,
             state: state, metrics: metrics, logger: logger, owner: owner, clock: { Date() })
         let wakeSource = Storage.wakeSource(for: queue, config: config.queue, logger: logger)
         let worker = QueueWorkerService(processor: processor, queue: queue, state: state, systemd: systemd,
-                                        logger: logger, workers: config.directory.connections, wakeSource: wakeSource)
-        let monitor = MonitorService(queue: queue, stateStore: stateStore, directory: directory, state: state,
+                                        logger: logger, workers: workers, wakeSource: wakeSource)
+        let monitor = MonitorService(queue: queue, stateStore: stateStore, lanes: lanes, state: state,
                                      metrics: metrics, systemd: systemd, logger: logger, wakeSource: wakeSource)
         let reloader = ConfigReloader(path: configPath, state: state, logger: logger)
         let handler = DaemonControlHandler(queue: queue, state: state, metrics: metrics, monitor: monitor, reloader: reloader,
-                                           worker: worker, outboxBacklog: { [outbox = config.outbox] in OutboxBacklog.scan(outbox) }, logger: logger)
+                                           worker: worker, lanes: lanes, outboxBacklog: { [outbox = config.outbox] in OutboxBacklog.scan(outbox) }, logger: logger)
         let server: ControlServer
         do {
             server = try await ControlServer(path: config.control.socket, group: config.control.group,
                                              adminGroup: config.control.adminGroup, handler: handler, logger: logger)
         } catch let error as ControlServerError {
             logger.critical("control socket refused: \(error)", metadata: ["file": "\(configPath)", "key": "control"])
-            await directory.shutdown()
+            for s in services { await s.shutdown() }
             return 1
         }
 
@@ -80,7 +90,7 @@ public enum Daemon {
                 metricsHTTP = try await MetricsHTTPService(host: host, port: port, metrics: metrics, logger: logger)
             } catch {
                 logger.critical("metrics listener refused: \(error)", metadata: ["file": "\(configPath)", "key": "control.metrics_listen"])
-                await directory.shutdown()
+                for s in services { await s.shutdown() }
                 return 1
             }
         }
@@ -88,15 +98,16 @@ public enum Daemon {
         let status = await monitor.refresh(now: Date())
         systemd.ready(status: status)
         logger.info("writebackd \(WritebackDaemonInfo.version) ready", metadata: [
-            "config": "\(configPath)", "socket": "\(config.control.socket)", "workers": "\(config.directory.connections)",
+            "config": "\(configPath)", "socket": "\(config.control.socket)", "workers": "\(workers)",
+            "directories": "\(config.directories.map(\.name).joined(separator: ","))",
             "poll_interval_ms": "\(config.queue.pollIntervalMs)", "status": "\(status)",
         ])
 
-        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: monitor, serviceName: "monitor")]
-        if let deliverer { services.append(.init(service: deliverer, serviceName: "outbox-delivery")) }
-        if let metricsHTTP { services.append(.init(service: metricsHTTP, serviceName: "metrics-http")) }
+        var group: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: monitor, serviceName: "monitor")]
+        if let deliverer { group.append(.init(service: deliverer, serviceName: "outbox-delivery")) }
+        if let metricsHTTP { group.append(.init(service: metricsHTTP, serviceName: "metrics-http")) }
         var groupConfig = ServiceGroupConfiguration(
-            services: services + [
+            services: group + [
                 .init(service: reloader, serviceName: "reload"),
                 .init(service: ControlService(server: server), serviceName: "control"),
                 .init(service: worker, serviceName: "queue-worker"),
@@ -105,19 +116,26 @@ public enum Daemon {
             logger: logger)
         groupConfig.maximumGracefulShutdownDuration = Duration.seconds(9)
         groupConfig.maximumCancellationDuration = Duration.milliseconds(500)
-        let group = ServiceGroup(configuration: groupConfig)
+        let serviceGroup = ServiceGroup(configuration: groupConfig)
         var exitCode: Int32 = 0
         do {
-            try await group.run()
+            try await serviceGroup.run()
         } catch is CancellationError {
             // Cancellation after the graceful-shutdown deadline: still a stop we asked for.
         } catch {
             logger.error("stopped with an error: \(error)")
             exitCode = 1
         }
-        await directory.shutdown()
+        for s in services { await s.shutdown() }
         await hashes.shutdown()
         logger.info("writebackd stopped")
         return exitCode
     }
+}
+
+/// A directory of several could not be set up: names which one.
+struct DirectoryStartError: Error, CustomStringConvertible {
+    let name: String
+    let error: any Error
+    var description: String { "directory \"\(name)\": \(error)" }
 }

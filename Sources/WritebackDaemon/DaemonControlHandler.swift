@@ -14,13 +14,14 @@ final class DaemonControlHandler: ControlHandler, Sendable {
     let monitor: MonitorService
     let reloader: ConfigReloader
     let worker: QueueWorkerService
+    let lanes: [DirectoryLane]
     let outboxBacklog: (@Sendable () -> OutboxBacklog)?
     let logger: Logger
 
     init(queue: any RequestQueueStore, state: DaemonState, metrics: DaemonMetrics, monitor: MonitorService,
-         reloader: ConfigReloader, worker: QueueWorkerService, outboxBacklog: (@Sendable () -> OutboxBacklog)?, logger: Logger) {
+         reloader: ConfigReloader, worker: QueueWorkerService, lanes: [DirectoryLane], outboxBacklog: (@Sendable () -> OutboxBacklog)?, logger: Logger) {
         self.queue = queue; self.state = state; self.metrics = metrics; self.monitor = monitor
-        self.reloader = reloader; self.worker = worker; self.outboxBacklog = outboxBacklog; self.logger = logger
+        self.reloader = reloader; self.worker = worker; self.lanes = lanes; self.outboxBacklog = outboxBacklog; self.logger = logger
     }
 
     func handle(_ command: ControlCommand, request: ControlRequest, peer: PeerCredentials) async -> ControlReply {
@@ -66,8 +67,19 @@ final class DaemonControlHandler: ControlHandler, Sendable {
             "uptime_seconds": .int(Int(now.timeIntervalSince(state.startedAt))),
             "queue": .object(queueObject),
             "oldest_pending_seconds": oldest.map { .number(($0 * 10).rounded() / 10) } ?? .null,
-            "directory": .array(snap.health.map {
-                .object(["uri": .string($0.uri), "up": .bool($0.up), "last_error": .optional($0.lastError)])
+            // One entry per URI, named by its directory (DESIGN.md), and one per directory.
+            "directory": .array(snap.directories.flatMap { d in
+                d.health.map { .object(["name": .string(d.name), "uri": .string($0.uri), "up": .bool($0.up), "last_error": .optional($0.lastError)]) }
+            }),
+            "directories": .array(zip(snap.directories, runtime.config.directories).map { status, config in
+                .object([
+                    "name": .string(status.name),
+                    "state": .string(status.down ? "down" : "up"),
+                    "routes": .array(config.routes.map { .string($0.description) }),
+                    "default": .bool(config.isDefault),
+                    "in_flight": .int(lanes.first(where: { $0.name == status.name })?.inFlight ?? 0),
+                    "last_error": .optional(status.lastError),
+                ])
             }),
             "last_success_at": snap.lastSuccessAt.map { .string(Timestamp.format($0)) } ?? .null,
             "last_error": .optional(snap.lastError),
@@ -117,6 +129,9 @@ final class DaemonControlHandler: ControlHandler, Sendable {
             return .failure("bad_request", "owner must be 1 to 256 bytes")
         }
         let rows = try await queue.list(state: filter, owner: request.owner, limit: limit)
+        // With several directories each row names its own; one directory keeps the
+        // contract's fields exactly.
+        let several = state.runtime.config.directories.count > 1
         return .success(.array(rows.map { row in
             var object: [String: JSONValue] = [
                 "id": .string(row.id), "state": .string(row.state.rawValue), "outcome": .optional(row.outcome),
@@ -124,6 +139,7 @@ final class DaemonControlHandler: ControlHandler, Sendable {
                 "created_at": .string(Timestamp.format(row.createdAt)),
                 "completed_at": row.completedAt.map { .string(Timestamp.format($0)) } ?? .null,
             ]
+            if several { object["directory"] = .optional(row.directory) }
             // Asked by owner: say whose each row is (the contract's fields otherwise).
             if request.owner != nil { object["owner"] = .optional(row.owner) }
             return .object(object)

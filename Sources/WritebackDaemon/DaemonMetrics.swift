@@ -9,6 +9,10 @@ import WritebackCore
 /// `writebackd_queue_depth{state}`, `writebackd_directory_write_seconds`,
 /// `writebackd_directory_up{uri}`, `writebackd_pickup_seconds`) plus a few operators want
 /// (directory errors, the wake-up source in force).
+/// Every directory metric has the label `directory` (its configured name, "default" for a
+/// single `[directory]` table), and `writebackd_directory_requests_total{directory,outcome}`
+/// splits the terminal requests by the directory they were routed to; `requests_total` stays
+/// the daemon-wide count (requests no directory owns are counted there only).
 /// Recorded through swift-metrics with a private `PrometheusMetricsFactory`, so the `metrics`
 /// command always has a registry to print, whether or not the process bootstrapped the
 /// global metrics system.
@@ -16,15 +20,17 @@ public final class DaemonMetrics: Sendable {
     public let registry: PrometheusCollectorRegistry
     let factory: PrometheusMetricsFactory
     private let outcomeCounters: Mutex<[String: CoreMetrics.Counter]> = Mutex([:])
+    private let directoryOutcomeCounters: Mutex<[String: CoreMetrics.Counter]> = Mutex([:])
     private let directoryUp: Mutex<[String: CoreMetrics.Gauge]> = Mutex([:])
     private let queueDepth: [RequestState: CoreMetrics.Gauge]
-    private let writeTimer: Metrics.Timer
+    private let writeTimers: Mutex<[String: Metrics.Timer]> = Mutex([:])
     private let oldestPending: CoreMetrics.Gauge
     private let directoryErrors: Mutex<[String: CoreMetrics.Counter]> = Mutex([:])
     private let pickupTimer: Metrics.Timer
     private let wakeupSource: [WakeupSource: CoreMetrics.Gauge]
 
-    public init() {
+    /// `directories`: the configured names, whose series appear from the first scrape.
+    public init(directories: [String] = ["default"]) {
         registry = PrometheusCollectorRegistry()
         var factory = PrometheusMetricsFactory(registry: registry)
         factory.defaultDurationHistogramBuckets = [
@@ -38,7 +44,6 @@ public final class DaemonMetrics: Sendable {
             depth[state] = CoreMetrics.Gauge(label: "writebackd_queue_depth", dimensions: [("state", state.rawValue)], factory: factory)
         }
         queueDepth = depth
-        writeTimer = Metrics.Timer(label: "writebackd_directory_write_seconds", dimensions: [], factory: factory)
         oldestPending = CoreMetrics.Gauge(label: "writebackd_oldest_pending_seconds", dimensions: [], factory: factory)
         // created_at → claimed, for a row's first claim: how long a request waited to be picked up.
         pickupTimer = Metrics.Timer(label: "writebackd_pickup_seconds", dimensions: [], factory: factory)
@@ -48,6 +53,30 @@ public final class DaemonMetrics: Sendable {
         })
         // Every outcome appears from the start (at 0), so rates work from the first scrape.
         for code in OutcomeCode.allCases { _ = counter(outcome: code.rawValue) }
+        for name in directories {
+            _ = writeTimer(directory: name)
+            _ = counter(outcome: OutcomeCode.succeeded.rawValue, directory: name)
+        }
+    }
+
+    private func counter(outcome: String, directory: String) -> CoreMetrics.Counter {
+        directoryOutcomeCounters.withLock { counters in
+            let key = directory + "\u{0}" + outcome
+            if let c = counters[key] { return c }
+            let c = CoreMetrics.Counter(label: "writebackd_directory_requests_total",
+                                        dimensions: [("directory", directory), ("outcome", outcome)], factory: factory)
+            counters[key] = c
+            return c
+        }
+    }
+
+    private func writeTimer(directory: String) -> Metrics.Timer {
+        writeTimers.withLock { timers in
+            if let t = timers[directory] { return t }
+            let t = Metrics.Timer(label: "writebackd_directory_write_seconds", dimensions: [("directory", directory)], factory: factory)
+            timers[directory] = t
+            return t
+        }
     }
 
     private func counter(outcome: String) -> CoreMetrics.Counter {
@@ -59,9 +88,15 @@ public final class DaemonMetrics: Sendable {
         }
     }
 
-    public func requestFinished(_ outcome: Outcome) { counter(outcome: outcome.code.rawValue).increment() }
+    /// A request ended with `outcome`; `directory`: the one it was routed to, if any.
+    public func requestFinished(_ outcome: Outcome, directory: String? = nil) {
+        counter(outcome: outcome.code.rawValue).increment()
+        if let directory { counter(outcome: outcome.code.rawValue, directory: directory).increment() }
+    }
 
-    public func directoryWrite(seconds: Double) { writeTimer.recordNanoseconds(Int64(seconds * 1e9)) }
+    public func directoryWrite(seconds: Double, directory: String = "default") {
+        writeTimer(directory: directory).recordNanoseconds(Int64(seconds * 1e9))
+    }
 
     /// A request was claimed for the first time `seconds` after it was queued.
     public func pickup(seconds: Double) { pickupTimer.recordNanoseconds(Int64(seconds * 1e9)) }
@@ -71,11 +106,12 @@ public final class DaemonMetrics: Sendable {
     }
 
     /// A directory call failed; `kind` is the error's case (unavailable, timed_out, ...).
-    public func directoryError(kind: String) {
+    public func directoryError(kind: String, directory: String = "default") {
         let c = directoryErrors.withLock { counters in
-            if let c = counters[kind] { return c }
-            let c = CoreMetrics.Counter(label: "writebackd_directory_errors_total", dimensions: [("kind", kind)], factory: factory)
-            counters[kind] = c
+            let key = directory + "\u{0}" + kind
+            if let c = counters[key] { return c }
+            let c = CoreMetrics.Counter(label: "writebackd_directory_errors_total", dimensions: [("kind", kind), ("directory", directory)], factory: factory)
+            counters[key] = c
             return c
         }
         c.increment()
@@ -86,12 +122,13 @@ public final class DaemonMetrics: Sendable {
         oldestPending.record(age ?? 0)
     }
 
-    public func directory(health: [EndpointHealth]) {
+    public func directory(health: [EndpointHealth], of directory: String = "default") {
         for endpoint in health {
             let gauge = directoryUp.withLock { gauges in
-                if let g = gauges[endpoint.uri] { return g }
-                let g = CoreMetrics.Gauge(label: "writebackd_directory_up", dimensions: [("uri", endpoint.uri)], factory: factory)
-                gauges[endpoint.uri] = g
+                let key = directory + "\u{0}" + endpoint.uri
+                if let g = gauges[key] { return g }
+                let g = CoreMetrics.Gauge(label: "writebackd_directory_up", dimensions: [("uri", endpoint.uri), ("directory", directory)], factory: factory)
+                gauges[key] = g
                 return g
             }
             gauge.record(endpoint.up ? 1 : 0)

@@ -11,7 +11,13 @@ public struct DaemonRuntime: Sendable {
     public let config: Configuration
     public let verifier: RequestVerifier
     public let opener: PasswordOpener
+    /// `[policy]` itself: decides requests that no directory owns (`sspr_disabled` comes
+    /// before `not_managed`).
     public let policy: PolicyEngine
+    /// Each directory's rules, aligned with `config.directories`.
+    public let policies: [PolicyEngine]
+    /// Which directory a request's user belongs to.
+    public let router: DirectoryRouter
 
     public init(config: Configuration) throws(RuntimeError) {
         self.config = config
@@ -21,20 +27,41 @@ public struct DaemonRuntime: Sendable {
         do { opener = try PasswordOpener(privateKeyPath: config.keys.sealingPrivateKey) } catch {
             throw .keys("keys.sealing_private_key", "\(error)")
         }
-        var terms: [String] = []
-        if !config.policy.bannedPasswordsFile.isEmpty {
-            guard let text = try? String(contentsOfFile: config.policy.bannedPasswordsFile, encoding: .utf8) else {
-                throw .file("policy.banned_passwords_file", config.policy.bannedPasswordsFile)
+        // Each list file is read once, however many directories name it.
+        var bannedLists: [String: BannedPasswordList] = [:]
+        var breachedLists: [String: BreachedPasswordList] = [:]
+        func engine(_ policy: PolicyConfig, _ key: String) throws(RuntimeError) -> PolicyEngine {
+            var banned = BannedPasswordList(terms: [])
+            let bannedPath = policy.bannedPasswordsFile
+            if !bannedPath.isEmpty {
+                if let list = bannedLists[bannedPath] { banned = list } else {
+                    guard let text = try? String(contentsOfFile: bannedPath, encoding: .utf8) else {
+                        throw .file("\(key).banned_passwords_file", bannedPath)
+                    }
+                    let terms = text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+                    banned = BannedPasswordList(terms: terms)
+                    bannedLists[bannedPath] = banned
+                }
             }
-            terms = text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
-        }
-        var breached: BreachedPasswordList?
-        if !config.policy.breachedSHA1File.isEmpty {
-            do { breached = try BreachedPasswordList(path: config.policy.breachedSHA1File) } catch {
-                throw .file("policy.breached_sha1_file", config.policy.breachedSHA1File)
+            var breached: BreachedPasswordList?
+            let breachedPath = policy.breachedSHA1File
+            if !breachedPath.isEmpty {
+                if let list = breachedLists[breachedPath] { breached = list } else {
+                    do { breached = try BreachedPasswordList(path: breachedPath) } catch {
+                        throw .file("\(key).breached_sha1_file", breachedPath)
+                    }
+                    breachedLists[breachedPath] = breached
+                }
             }
+            return PolicyEngine(policy: policy, licenses: config.licenses, banned: banned, breached: breached)
         }
-        policy = PolicyEngine(policy: config.policy, licenses: config.licenses, banned: BannedPasswordList(terms: terms), breached: breached)
+        policy = try engine(config.policy, "policy")
+        var policies: [PolicyEngine] = []
+        for d in config.directories {
+            policies.append(d.policy == nil ? policy : try engine(config.policy(for: d), "directory[\(d.name)].policy"))
+        }
+        self.policies = policies
+        router = DirectoryRouter(directories: config.directories)
     }
 }
 

@@ -9,16 +9,25 @@ public final class DaemonState: Sendable {
     /// `status` `state` values (DESIGN.md "Output").
     public enum Phase: String, Sendable { case running, paused, draining, directoryDown = "directory_down" }
 
+    /// One configured directory as `status` shows it: its endpoints, and whether requests
+    /// routed to it wait (no URI answers). `directory_down` is the daemon's phase only when
+    /// every directory is down; one down directory holds only its own requests.
+    public struct DirectoryStatus: Sendable {
+        public var name: String
+        public var health: [EndpointHealth] = []
+        public var down = false
+        public var lastError: String?
+    }
+
     struct Inner {
         var runtime: DaemonRuntime
         var paused = false
         var draining = false
-        var directoryDown = false
+        var directories: [DirectoryStatus]
         var configLoadedAt: Date
         var configError: String?
         var lastSuccessAt: Date?
         var lastError: (at: Date, message: String)?
-        var health: [EndpointHealth] = []
         /// Terminal requests per second over the last hour (a ring indexed by epoch second).
         var completions = [Int](repeating: 0, count: 3600)
         var completionStamps = [Int](repeating: -1, count: 3600)
@@ -29,7 +38,8 @@ public final class DaemonState: Sendable {
 
     public init(runtime: DaemonRuntime, now: Date = Date()) {
         startedAt = now
-        inner = Mutex(Inner(runtime: runtime, configLoadedAt: now))
+        inner = Mutex(Inner(runtime: runtime, directories: runtime.config.directories.map { DirectoryStatus(name: $0.name) },
+                            configLoadedAt: now))
     }
 
     public var runtime: DaemonRuntime { inner.withLock { $0.runtime } }
@@ -40,7 +50,7 @@ public final class DaemonState: Sendable {
         inner.withLock { s in
             if s.draining { return .draining }
             if s.paused { return .paused }
-            return s.directoryDown ? .directoryDown : .running
+            return s.directories.allSatisfy(\.down) ? .directoryDown : .running
         }
     }
 
@@ -53,16 +63,36 @@ public final class DaemonState: Sendable {
 
     public func reloadFailed(_ message: String) { inner.withLock { $0.configError = message } }
 
-    public func directoryHealth(_ health: [EndpointHealth]) {
-        inner.withLock { s in
-            s.health = health
-            s.directoryDown = !health.isEmpty && !health.contains(where: \.up)
+    /// The monitor's reading of directory `name`'s endpoints: down when none is up.
+    public func directoryHealth(_ health: [EndpointHealth], of name: String) {
+        update(name) { d in
+            d.health = health
+            d.down = !health.isEmpty && !health.contains(where: \.up)
         }
     }
 
-    public func directoryAnswered() { inner.withLock { $0.directoryDown = false } }
-    public func directoryUnavailable(_ message: String, at now: Date) {
-        inner.withLock { $0.directoryDown = true; $0.lastError = (now, message) }
+    /// A request reached directory `name` and it answered.
+    public func directoryAnswered(_ name: String) { update(name) { $0.down = false } }
+
+    /// No URI of directory `name` answered: its requests wait, the others' go on.
+    public func directoryUnavailable(_ message: String, of name: String, at now: Date) {
+        inner.withLock { s in
+            s.lastError = (now, "directory \(name): " + message)
+            if let i = s.directories.firstIndex(where: { $0.name == name }) {
+                s.directories[i].down = true
+                s.directories[i].lastError = message
+            }
+        }
+    }
+
+    public func isDirectoryDown(_ name: String) -> Bool {
+        inner.withLock { s in s.directories.first(where: { $0.name == name })?.down ?? false }
+    }
+
+    private func update(_ name: String, _ body: (inout DirectoryStatus) -> Void) {
+        inner.withLock { s in
+            if let i = s.directories.firstIndex(where: { $0.name == name }) { body(&s.directories[i]) }
+        }
     }
 
     public func recordError(_ message: String, at now: Date) { inner.withLock { $0.lastError = (now, message) } }
@@ -98,14 +128,16 @@ public final class DaemonState: Sendable {
         public var lastSuccessAt: Date?
         public var lastError: String?
         public var lastErrorAt: Date?
-        public var health: [EndpointHealth]
+        public var directories: [DirectoryStatus]
+        /// Every directory's endpoints, in configured order.
+        public var health: [EndpointHealth] { directories.flatMap(\.health) }
     }
 
     public var snapshot: Snapshot {
         let phase = self.phase
         return inner.withLock { s in
             Snapshot(phase: phase, configLoadedAt: s.configLoadedAt, configError: s.configError, lastSuccessAt: s.lastSuccessAt,
-                     lastError: s.lastError?.message, lastErrorAt: s.lastError?.at, health: s.health)
+                     lastError: s.lastError?.message, lastErrorAt: s.lastError?.at, directories: s.directories)
         }
     }
 }

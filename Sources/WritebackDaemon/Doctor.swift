@@ -17,20 +17,44 @@ public struct Doctor: Sendable {
         let config: Configuration
         do {
             config = try ConfigLoader.load(path: configPath)
-            report.add(.pass("config", "\(configPath): valid (\(config.directory.flavor.rawValue), \(config.directory.uris.count) URI\(config.directory.uris.count == 1 ? "" : "s"))"))
+            report.add(.pass("config", "\(configPath): valid (\(Self.summary(config.directories)))"))
         } catch {
             report.add(.fail("config", error.description, fix: Self.configFix(error)))
             return report
         }
         for check in DoctorFiles.keys(config) { report.add(check) }
-        for check in DoctorFiles.credentials(config.directory) { report.add(check) }
+        for d in config.directories {
+            for check in DoctorFiles.credentials(d) { report.add(Self.named(check, d, in: config)) }
+        }
         for check in DoctorFiles.policyFiles(config) { report.add(check) }
         for check in await DoctorStorage.queue(config) { report.add(check) }
         for check in await DoctorStorage.state(config) { report.add(check) }
         report.add(DoctorStorage.outbox(config))
         report.add(DoctorStorage.controlSocket(config))
-        for check in await DoctorDirectory.run(config) { report.add(check) }
+        for d in config.directories {
+            var one = config
+            one.directories = [d]
+            for check in await DoctorDirectory.run(one) { report.add(Self.named(check, d, in: config)) }
+        }
         return report
+    }
+
+    /// `openldap, 2 URIs`, or per directory with several: `corp: openldap, 2 URIs (@corp.example, default); …`.
+    static func summary(_ directories: [DirectoryConfig]) -> String {
+        func one(_ d: DirectoryConfig) -> String { "\(d.flavor.rawValue), \(d.uris.count) URI\(d.uris.count == 1 ? "" : "s")" }
+        guard directories.count > 1 else { return one(directories[0]) }
+        return directories.map { d in
+            let routes = d.routes.map(\.description) + (d.isDefault ? ["default"] : [])
+            return "\(d.name): \(one(d)) (\(routes.joined(separator: ", ")))"
+        }.joined(separator: "; ")
+    }
+
+    /// With several directories each directory check says which: `directory[corp] ldaps://… bind`.
+    static func named(_ check: DoctorCheck, _ d: DirectoryConfig, in config: Configuration) -> DoctorCheck {
+        guard config.directories.count > 1, check.name.hasPrefix("directory") else { return check }
+        var c = check
+        c.name = "directory[\(d.name)]" + c.name.dropFirst("directory".count)
+        return c
     }
 
     static func configFix(_ error: ConfigError) -> String {

@@ -5,13 +5,13 @@ import ServiceLifecycle
 import WritebackCore
 
 /// Keeps the slow-moving facts fresh: queue depth and oldest pending age (metrics), the
-/// directory endpoints' health (`directory_down`, `writebackd_directory_up`), the systemd
+/// directory endpoints' health, per directory (`directory_down`, `writebackd_directory_up`), the systemd
 /// STATUS line, WATCHDOG=1 when systemd asks for it, and the hourly prune of expired replay
 /// ids. One timer, a few cheap queries: the idle daemon stays near zero CPU.
 final class MonitorService: Service, Sendable {
     let queue: any RequestQueueStore
     let stateStore: any StateStore
-    let directory: any PasswordDirectory
+    let lanes: [DirectoryLane]
     let state: DaemonState
     let metrics: DaemonMetrics
     let systemd: SystemdNotifier
@@ -20,10 +20,10 @@ final class MonitorService: Service, Sendable {
     /// The queue's wake source, whose current mode `status` and metrics show.
     let wakeSource: any QueueWakeSource
 
-    init(queue: any RequestQueueStore, stateStore: any StateStore, directory: any PasswordDirectory, state: DaemonState,
+    init(queue: any RequestQueueStore, stateStore: any StateStore, lanes: [DirectoryLane], state: DaemonState,
          metrics: DaemonMetrics, systemd: SystemdNotifier, logger: Logger, interval: Duration = .seconds(5),
          wakeSource: any QueueWakeSource = PollOnlyWakeSource()) {
-        self.queue = queue; self.stateStore = stateStore; self.directory = directory; self.state = state
+        self.queue = queue; self.stateStore = stateStore; self.lanes = lanes; self.state = state
         self.metrics = metrics; self.systemd = systemd; self.logger = logger; self.wakeSource = wakeSource
         self.interval = SystemdNotifier.watchdogInterval().map { min($0, interval) } ?? interval
     }
@@ -56,9 +56,11 @@ final class MonitorService: Service, Sendable {
     /// Reads counts and health into metrics and state; returns the one-line STATUS summary.
     @discardableResult
     func refresh(now: Date) async -> String {
-        let health = await directory.health()
-        state.directoryHealth(health)
-        metrics.directory(health: health)
+        for lane in lanes {
+            let health = await lane.directory.health()
+            state.directoryHealth(health, of: lane.name)
+            metrics.directory(health: health, of: lane.name)
+        }
         metrics.wakeup(source: wakeSource.current)
         var counts: [RequestState: Int] = [:]
         var oldest: TimeInterval?
@@ -69,12 +71,18 @@ final class MonitorService: Service, Sendable {
         } catch {
             logger.warning("cannot read queue counts", metadata: ["error": "\(error)"])
         }
-        return Self.statusLine(phase: state.phase, counts: counts, oldest: oldest, perMinute: state.throughput(lastSeconds: 60, now: now))
+        let snapshot = state.snapshot
+        let down = snapshot.directories.count > 1 ? snapshot.directories.filter(\.down).map(\.name) : []
+        return Self.statusLine(phase: snapshot.phase, counts: counts, oldest: oldest, perMinute: state.throughput(lastSeconds: 60, now: now),
+                               directoriesDown: down)
     }
 
-    static func statusLine(phase: DaemonState.Phase, counts: [RequestState: Int], oldest: TimeInterval?, perMinute: Int) -> String {
+    /// `directoriesDown`: with several directories, those down while the daemon runs on.
+    static func statusLine(phase: DaemonState.Phase, counts: [RequestState: Int], oldest: TimeInterval?, perMinute: Int,
+                           directoriesDown: [String] = []) -> String {
         var s = "\(phase.rawValue): \(counts[.pending] ?? 0) pending, \(counts[.inProgress] ?? 0) in progress, \(perMinute)/min"
         if let oldest, oldest >= 1 { s += ", oldest pending \(Int(oldest)) s" }
+        if phase != .directoryDown, !directoriesDown.isEmpty { s += ", directory down: " + directoriesDown.joined(separator: ", ") }
         return s
     }
 }

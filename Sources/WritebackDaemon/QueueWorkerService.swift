@@ -6,7 +6,7 @@ import Synchronization
 import WritebackCore
 
 /// The poller and its workers: claims at most as many rows as there are free workers (one per
-/// directory connection), runs each through the pipeline, and polls again as soon as a worker
+/// directory connection, summed over the directories), runs each through the pipeline, and polls again as soon as a worker
 /// is free or the poll interval has passed. Worker slot i runs its request as a task that
 /// prefers connection i's thread (`PasswordDirectory.taskExecutor(forWorker:)`), so the
 /// pipeline's directory calls do not hop threads. Paused: claims nothing. While no directory
@@ -114,7 +114,10 @@ public final class QueueWorkerService: Service, Sendable {
                             // missing, the request would still run, just without affinity).
                             let slot = freeSlots.withLock { $0.popLast() }
                             let lease = Duration.seconds(config.leaseSeconds)
-                            group.addTask(executorPreference: slot.flatMap { processor.directory.taskExecutor(forWorker: $0) }) {
+                            // One directory: prefer slot i's connection thread. Several: the
+                            // processor prefers its lane's once it knows the directory.
+                            let single = processor.lanes.count == 1 ? processor.lanes[0].directory : nil
+                            group.addTask(executorPreference: slot.flatMap { single?.taskExecutor(forWorker: $0) }) {
                                 await self.processHoldingLease(request, lease: lease)
                                 if let slot { self.freeSlots.withLock { $0.append(slot) } }
                                 self.waker.wake()

@@ -11,7 +11,8 @@ extension RequestProcessor {
         switch step {
         case .release(let notBefore, let countAttempt, let reason):
             do {
-                try await queue.release(id: claimed.id, owner: owner, notBefore: notBefore, countAttempt: countAttempt, lastError: reason)
+                try await queue.release(id: claimed.id, owner: owner, notBefore: notBefore, countAttempt: countAttempt, lastError: reason,
+                                        directory: audit.directory)
             } catch {
                 // The lease expires and the row is claimed again; the intent protects the write.
                 logger.error("cannot release a request; its lease will expire", metadata: ["request_id": "\(claimed.id)", "error": "\(error)"])
@@ -20,16 +21,15 @@ extension RequestProcessor {
 
         case .complete(let outcome, let success):
             let now = clock()
-            let runtime = state.runtime
             do {
                 if let request = audit.request, outcome.code != .replayed {
                     try await stateStore.markSeen(id: request.id, until: request.expiresAt)
                 }
                 if let success {
                     try await stateStore.recordSuccess(userDN: success.user.dn, at: now)
-                    if let entry = success.history, runtime.config.policy.historyCount > 0 {
+                    if let entry = success.history, success.historyKeep > 0 {
                         try await stateStore.appendHistory(userDN: success.user.dn, salt: entry.salt, hash: entry.hash,
-                                                           keep: runtime.config.policy.historyCount)
+                                                           keep: success.historyKeep)
                     }
                 }
             } catch {
@@ -44,14 +44,14 @@ extension RequestProcessor {
                 }
             }
             do {
-                try await queue.complete(id: claimed.id, owner: owner, outcome: outcome, now: now)
+                try await queue.complete(id: claimed.id, owner: owner, outcome: outcome, directory: audit.directory, now: now)
             } catch {
                 logger.error("cannot record the outcome; the request will be decided again after its lease",
                              metadata: ["request_id": "\(claimed.id)", "outcome": "\(outcome)", "error": "\(error)"])
                 state.recordError("queue: \(error)", at: now)
                 return
             }
-            metrics.requestFinished(outcome)
+            metrics.requestFinished(outcome, directory: audit.directory)
             state.recordTerminal(succeeded: outcome.code == .succeeded, at: now)
             logAudit(claimed, outcome: outcome, audit: audit, now: now)
         }
@@ -84,6 +84,7 @@ extension RequestProcessor {
             metadata["initiator"] = "\(request.initiator.auditName)"
             metadata["user"] = "\(request.user)"
         }
+        if let directory = audit.directory { metadata["directory"] = "\(directory)" }
         if let user = audit.user { metadata["user_dn"] = "\(user.dn)" }
         let level: Logger.Level = outcome.code == .succeeded ? .info : (outcome.state == .failed ? .error : .notice)
         logger.log(level: level, "request \(outcome.state.rawValue)", metadata: metadata)

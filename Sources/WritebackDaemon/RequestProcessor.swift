@@ -12,10 +12,15 @@ import WritebackPolicy
 /// At most once: right before the directory write the queue records the intent (with the
 /// user's password stamp); a row claimed again with an intent is first decided by reading the
 /// directory back, and a write that happened is recorded as succeeded without writing again.
+///
+/// Several directories: the request's user is routed (`DaemonRuntime.router`) to one lane,
+/// whose directory, rules and capacity then apply; a full or down lane gives the row back
+/// at once without an attempt, so the other directories' requests go on.
 public struct RequestProcessor: Sendable {
     let queue: any RequestQueueStore
     let stateStore: any StateStore
-    let directory: any PasswordDirectory
+    /// Aligned with the configuration's `directories` (which a reload cannot change).
+    let lanes: [DirectoryLane]
     let notifier: (any ConfirmationNotifier)?
     let hashes: HistoryHashPool
     let state: DaemonState
@@ -37,6 +42,8 @@ public struct RequestProcessor: Sendable {
         var user: DirectoryUser
         var request: ResetRequest
         var history: HistoryHashPool.Verdict?
+        /// The directory's `history_count`: how many hashes to keep.
+        var historyKeep: Int
     }
 
     /// What the audit line says about a request, filled in as the pipeline learns it.
@@ -46,6 +53,10 @@ public struct RequestProcessor: Sendable {
         var attempts: Int
         /// The user lock this request holds until it is recorded.
         var lockKey: String?
+        /// The directory the request was routed to.
+        var directory: String?
+        /// The lane slot this request holds until it is recorded.
+        var admission: (lane: DirectoryLane, admission: DirectoryLane.Admission)?
     }
 
     /// Where a directory error happened: a lookup (or readback) changes nothing, so a timeout
@@ -58,6 +69,7 @@ public struct RequestProcessor: Sendable {
         let step = await decide(claimed, runtime: state.runtime, audit: &audit)
         await finish(claimed, step: step, audit: audit)
         if let key = audit.lockKey { userLocks.unlock(key) }
+        if let (lane, admission) = audit.admission { lane.leave(admission) }
     }
 
     func decide(_ claimed: ClaimedRequest, runtime: DaemonRuntime, audit: inout Audit) async -> Step {
@@ -93,24 +105,71 @@ public struct RequestProcessor: Sendable {
             }
         }
 
-        // 3. Eligibility that needs no lookup.
-        if let outcome = runtime.policy.checkBeforeLookup(request) { return .complete(outcome, success: nil) }
+        // 3. Which directory; eligibility that needs no lookup (that directory's rules).
+        let index: Int, lookup: String
+        switch runtime.router.route(request.user) {
+        case .unmatched(let reason):
+            if let outcome = runtime.policy.checkBeforeLookup(request) { return .complete(outcome, success: nil) }
+            return .complete(Outcome(.notManaged, detail: reason), success: nil)
+        case .directory(let i, let name):
+            index = i; lookup = name
+        }
+        let lane = lanes[index]
+        let at = Target(lane: lane, config: runtime.config.policy(for: runtime.config.directories[index]), engine: runtime.policies[index])
+        audit.directory = lane.name
+        if let outcome = at.engine.checkBeforeLookup(request) { return .complete(outcome, success: nil) }
 
+        // A full lane, or a down one that another request is probing: back to the queue,
+        // without an attempt, so this directory's backlog does not hold the others.
+        let admission = lane.admit(directoryDown: state.isDirectoryDown(lane.name))
+        switch admission {
+        case .busy:
+            return .release(notBefore: now.addingTimeInterval(Backoff.laneBusy()), countAttempt: false, reason: "directory \(lane.name): every connection busy")
+        case .down:
+            if now >= request.expiresAt { return .complete(Outcome(.directoryUnavailable), success: nil) }
+            return .release(notBefore: now.addingTimeInterval(Backoff.laneDown()), countAttempt: false, reason: "directory \(lane.name) is down; waiting")
+        case .admitted(let slot, _):
+            audit.admission = (lane, admission)
+            // With several directories the worker could not know which pool's thread to
+            // prefer; now it is known.
+            if lanes.count > 1 {
+                return await withTaskExecutorPreference(lane.directory.taskExecutor(forWorker: slot)) {
+                    await decide(claimed, request: request, lookup: lookup, at: at, newPassword: newPassword, oldPassword: oldPassword,
+                                 runtime: runtime, now: now, audit: &audit)
+                }
+            }
+            return await decide(claimed, request: request, lookup: lookup, at: at, newPassword: newPassword, oldPassword: oldPassword,
+                                runtime: runtime, now: now, audit: &audit)
+        }
+    }
+
+    /// The directory a request was routed to, with the rules that apply there.
+    struct Target: Sendable {
+        let lane: DirectoryLane
+        let config: PolicyConfig
+        let engine: PolicyEngine
+        var directory: any PasswordDirectory { lane.directory }
+    }
+
+    /// Steps 4–8, at the directory `at`, for the identity `lookup`.
+    func decide(_ claimed: ClaimedRequest, request: ResetRequest, lookup: String, at: Target, newPassword: Secret?, oldPassword: Secret?,
+                runtime: DaemonRuntime, now: Date, audit: inout Audit) async -> Step {
+        let directory = at.directory
         // One request per user at a time, from the lookup until the outcome is recorded.
         let key = UserLocks.key(forIdentity: request.user)
         await userLocks.lock(key)
         audit.lockKey = key
 
         // 4. The user.
-        let groups = runtime.config.policy.ssprGroups + runtime.config.policy.protectedGroups
+        let groups = at.config.ssprGroups + at.config.protectedGroups
         let user: DirectoryUser
         do {
-            user = try await directory.findUser(identity: request.user, groupsOfInterest: groups)
+            user = try await directory.findUser(identity: lookup, groupsOfInterest: groups)
         } catch {
-            return directoryFailure(error, stage: .lookup, claimed: claimed, request: request, runtime: runtime, now: now)
+            return directoryFailure(error, stage: .lookup, claimed: claimed, request: request, at: at, runtime: runtime, now: now)
         }
         audit.user = user
-        state.directoryAnswered()
+        state.directoryAnswered(at.lane.name)
 
         // 5. At most once: did the interrupted write happen? (An unlock is idempotent: redo it.)
         if claimed.intentRecorded, request.kind != .unlock {
@@ -118,12 +177,12 @@ public struct RequestProcessor: Sendable {
             do {
                 verdict = try await directory.readBack(user: user, intentStamp: claimed.intentStamp, newPassword: newPassword)
             } catch {
-                return directoryFailure(error, stage: .lookup, claimed: claimed, request: request, runtime: runtime, now: now)
+                return directoryFailure(error, stage: .lookup, claimed: claimed, request: request, at: at, runtime: runtime, now: now)
             }
             if verdict == .applied {
                 logger.info("request was already applied before an interruption; recording it", metadata: ["request_id": "\(request.id)"])
-                let history = try? await historyVerdict(newPassword, user: user, runtime: runtime)
-                return .complete(.succeeded, success: Success(user: user, request: request, history: history ?? nil))
+                let history = try? await historyVerdict(newPassword, user: user, policy: at.config)
+                return .complete(.succeeded, success: Success(user: user, request: request, history: history ?? nil, historyKeep: at.config.historyCount))
             }
             // The attempts are used up: the last one's timed-out write did not happen.
             if claimed.attempts >= runtime.config.queue.maxAttempts {
@@ -138,7 +197,7 @@ public struct RequestProcessor: Sendable {
         } catch {
             return storeFailure("state store (throttle)", error, now: now)
         }
-        if let outcome = runtime.policy.checkEligibility(request, user: user, recentSuccesses: recent, now: now) {
+        if let outcome = at.engine.checkEligibility(request, user: user, recentSuccesses: recent, now: now) {
             return .complete(outcome, success: nil)
         }
 
@@ -146,16 +205,16 @@ public struct RequestProcessor: Sendable {
         var history: HistoryHashPool.Verdict?
         if request.kind != .unlock, let password = newPassword {
             do {
-                history = try await historyVerdict(password, user: user, runtime: runtime)
+                history = try await historyVerdict(password, user: user, policy: at.config)
             } catch {
                 return storeFailure("password history", error, now: now)
             }
             let inHistory = (history?.inHistory ?? false)
-                || (runtime.config.policy.historyCount > 0 && PasswordHistoryEntry.contains(password, in: user.passwordHistory))
+                || (at.config.historyCount > 0 && PasswordHistoryEntry.contains(password, in: user.passwordHistory))
             guard let text = password.unsafeString() else {
                 return .complete(Outcome(.invalidRequest, detail: "new_password: not UTF-8 text"), success: nil)
             }
-            if let rule = runtime.policy.passwordViolations(text, user: user, inHistory: inHistory, now: now).first {
+            if let rule = at.engine.passwordViolations(text, user: user, inHistory: inHistory, now: now).first {
                 return .complete(.passwordPolicy(rule), success: nil)
             }
         }
@@ -172,14 +231,14 @@ public struct RequestProcessor: Sendable {
         do {
             try await directory.apply(write, to: user)
         } catch {
-            if await landedLate(error, claimed: claimed, request: request, user: user, newPassword: newPassword) {
-                return .complete(.succeeded, success: Success(user: user, request: request, history: history))
+            if await landedLate(error, claimed: claimed, request: request, user: user, newPassword: newPassword, directory: directory) {
+                return .complete(.succeeded, success: Success(user: user, request: request, history: history, historyKeep: at.config.historyCount))
             }
-            return directoryFailure(error, stage: .write, claimed: claimed, request: request, runtime: runtime, now: clock())
+            return directoryFailure(error, stage: .write, claimed: claimed, request: request, at: at, runtime: runtime, now: clock())
         }
         let elapsed = ContinuousClock.now - started
-        metrics.directoryWrite(seconds: elapsed.timeInterval)
-        return .complete(.succeeded, success: Success(user: user, request: request, history: history))
+        metrics.directoryWrite(seconds: elapsed.timeInterval, directory: at.lane.name)
+        return .complete(.succeeded, success: Success(user: user, request: request, history: history, historyKeep: at.config.historyCount))
     }
 
     /// Whether a refused rewrite of an interrupted request is the earlier write, landed late.
@@ -188,7 +247,7 @@ public struct RequestProcessor: Sendable {
     /// in place, and the directory answers "in history", "too young" or, for a change, "wrong
     /// old password". Reading back once more tells that apart from a real refusal.
     func landedLate(_ error: DirectoryError, claimed: ClaimedRequest, request: ResetRequest,
-                    user: DirectoryUser, newPassword: Secret?) async -> Bool {
+                    user: DirectoryUser, newPassword: Secret?, directory: any PasswordDirectory) async -> Bool {
         guard claimed.intentRecorded, request.kind != .unlock else { return false }
         switch error {
         case .passwordRejected, .wrongOldPassword: break
@@ -201,16 +260,16 @@ public struct RequestProcessor: Sendable {
     }
 
     /// The history derivation for `password`, or nil when the daemon keeps no history.
-    func historyVerdict(_ password: Secret?, user: DirectoryUser, runtime: DaemonRuntime) async throws -> HistoryHashPool.Verdict? {
-        let keep = runtime.config.policy.historyCount
+    func historyVerdict(_ password: Secret?, user: DirectoryUser, policy: PolicyConfig) async throws -> HistoryHashPool.Verdict? {
+        let keep = policy.historyCount
         guard keep > 0, let password else { return nil }
         let record = try await stateStore.history(userDN: user.dn)
         return try await hashes.check(password, record: record, keep: keep)
     }
 
     func directoryFailure(_ error: DirectoryError, stage: Stage, claimed: ClaimedRequest, request: ResetRequest,
-                          runtime: DaemonRuntime, now: Date) -> Step {
-        metrics.directoryError(kind: error.kindLabel)
+                          at: Target, runtime: DaemonRuntime, now: Date) -> Step {
+        metrics.directoryError(kind: error.kindLabel, directory: at.lane.name)
         let noAnswer: Bool
         switch error {
         case .unavailable: noAnswer = true
@@ -219,11 +278,13 @@ public struct RequestProcessor: Sendable {
         }
         if noAnswer {
             // Outage: consumes no attempt; only the request's own expiry ends it.
-            state.directoryUnavailable(error.description, at: now)
+            state.directoryUnavailable(error.description, of: at.lane.name, at: now)
             if now >= request.expiresAt { return .complete(Outcome(.directoryUnavailable), success: nil) }
             return .release(notBefore: now.addingTimeInterval(Backoff.outageRetry()), countAttempt: false, reason: error.description)
         }
-        state.recordError(error.description, at: now)
+        // Any answer but a timeout shows the directory is there (a refusal is an answer).
+        if case .timedOut = error {} else { state.directoryAnswered(at.lane.name) }
+        state.recordError("directory \(at.lane.name): \(error.description)", at: now)
         if error.isTransient {
             let attempts = claimed.attempts + 1
             if attempts >= runtime.config.queue.maxAttempts {
@@ -258,4 +319,11 @@ enum Backoff {
     }
 
     static func outageRetry() -> TimeInterval { Double.random(in: 1.0...2.0) }
+
+    /// The request's directory is down and another request is probing it: a few seconds, so a
+    /// large backlog for one directory does not churn the queue while it is away.
+    static func laneDown() -> TimeInterval { Double.random(in: 2.0...5.0) }
+
+    /// Every connection of the request's directory is busy: soon, after the ones in flight.
+    static func laneBusy() -> TimeInterval { Double.random(in: 0.2...0.5) }
 }

@@ -34,8 +34,14 @@ struct CheckPassword: AsyncParsableCommand {
 
     func run() async throws {
         guard let user, !user.isEmpty else { fail("--user ID is required") }
-        let configuration: Configuration
-        do { configuration = try ConfigLoader.load(path: config) } catch { fail("\(error)") }
+        let loaded: Configuration
+        do { loaded = try ConfigLoader.load(path: config) } catch { fail("\(error)") }
+        // Several directories: the one that owns the user, with its rules.
+        let configuration: Configuration, lookup: String
+        switch loaded.routed(user: user) {
+        case .failure(let error): fail("\"\(user)\": not managed: \(error.reason)")
+        case .success(let routed): (configuration, lookup) = routed
+        }
         let engine: PolicyEngine
         do { engine = try PolicyEngine.load(policy: configuration.policy, licenses: configuration.licenses) } catch { fail("\(error)") }
 
@@ -44,7 +50,7 @@ struct CheckPassword: AsyncParsableCommand {
         for i in input.indices { input[i] = 0 }
         guard password.unsafeString() != nil else { fail("the password on standard input is not valid UTF-8") }
 
-        let (account, found) = await lookUp(user, configuration: configuration)
+        let (account, found) = await lookUp(lookup, configuration: configuration)
         let inHistory = await historyVerdict(password, user: account, found: found, configuration: configuration)
         let failed = engine.passwordViolations(password, user: account, inHistory: inHistory, now: Date())
         report(failed, policy: configuration.policy)

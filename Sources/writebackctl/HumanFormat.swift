@@ -33,21 +33,36 @@ enum HumanFormat {
                  ($0["ids"]?.arrayValue ?? []).compactMap(\.stringValue).joined(separator: ",")]
             }, indent: "  "))
         }
+        let directories = s["directories"]?.arrayValue ?? []
+        if directories.count > 1 {
+            lines.append("directories:")
+            lines.append(table(header: ["NAME", "STATE", "ROUTES", "IN FLIGHT"], rows: directories.map { d in
+                var routes = (d["routes"]?.arrayValue ?? []).compactMap(\.stringValue)
+                if d["default"]?.boolValue == true { routes.append("(default)") }
+                return [d["name"]?.stringValue ?? "?", d["state"]?.stringValue ?? "?",
+                        routes.isEmpty ? "-" : routes.joined(separator: " "), "\(Int(d["in_flight"]?.doubleValue ?? 0))"]
+            }, indent: "  "))
+        }
         let endpoints = s["directory"]?.arrayValue ?? []
         lines.append("directory:")
-        lines.append(table(header: ["URI", "UP", "LAST ERROR"], rows: endpoints.map {
-            [$0["uri"]?.stringValue ?? "?", $0["up"]?.boolValue == true ? "yes" : "no", $0["last_error"]?.stringValue ?? "-"]
+        lines.append(table(header: ["NAME", "URI", "UP", "LAST ERROR"], rows: endpoints.map {
+            [$0["name"]?.stringValue ?? "-", $0["uri"]?.stringValue ?? "?", $0["up"]?.boolValue == true ? "yes" : "no",
+             $0["last_error"]?.stringValue ?? "-"]
         }, indent: "  "))
         return lines.joined(separator: "\n")
     }
 
     static func requests(_ rows: [JSONValue], withOwner: Bool = false) -> String {
         if rows.isEmpty { return "no requests" }
-        let header = ["ID", "STATE", "OUTCOME", "DETAIL", "ATTEMPTS", "CREATED", "COMPLETED"] + (withOwner ? ["OWNER"] : [])
+        // Several directories: the daemon names each row's; --owner adds the owner.
+        let named = rows.contains { $0.objectValue?["directory"] != nil }
+        let header = ["ID", "STATE", "OUTCOME", "DETAIL", "ATTEMPTS"] + (named ? ["DIRECTORY"] : []) + ["CREATED", "COMPLETED"]
+            + (withOwner ? ["OWNER"] : [])
         return table(header: header, rows: rows.map {
             [$0["id"]?.stringValue ?? "?", $0["state"]?.stringValue ?? "?", $0["outcome"]?.stringValue ?? "-",
-             $0["detail"]?.stringValue ?? "-", "\(Int($0["attempts"]?.doubleValue ?? 0))",
-             $0["created_at"]?.stringValue ?? "-", $0["completed_at"]?.stringValue ?? "-"]
+             $0["detail"]?.stringValue ?? "-", "\(Int($0["attempts"]?.doubleValue ?? 0))"]
+                + (named ? [$0["directory"]?.stringValue ?? "-"] : [])
+                + [$0["created_at"]?.stringValue ?? "-", $0["completed_at"]?.stringValue ?? "-"]
                 + (withOwner ? [$0["owner"]?.stringValue ?? "-"] : [])
         })
     }

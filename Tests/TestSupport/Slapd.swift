@@ -46,10 +46,13 @@ public struct Slapd: Sendable {
     }
 
     /// Starts a new server. `benchUsers` adds uid=bench00001… under ou=bench sharing
-    /// `benchPasswordFile`; `dbnosync` trades durability for speed (benchmarks).
-    public static func start(benchUsers: Int = 0, dbnosync: Bool = false) throws -> Slapd {
+    /// `benchPasswordFile`; `dbnosync` trades durability for speed (benchmarks). `baseDN`
+    /// (`dc=…,dc=…`) instead of dc=example,dc=org gives a second, different tree; its users'
+    /// mail addresses follow it (`dc=contoso,dc=com` → `alice@contoso.com`).
+    public static func start(benchUsers: Int = 0, dbnosync: Bool = false, baseDN: String? = nil) throws -> Slapd {
         let dir = try Slapd.makeTempDir(prefix: "slapd")
         var args = ["start", dir, "--watch-pid", String(getpid())]
+        if let baseDN { args += ["--base", baseDN] }
         if benchUsers > 0 { args += ["--users", String(benchUsers)] }
         if dbnosync { args.append("--dbnosync") }
         let r = try ToolRunner.run("/bin/bash", [script] + args)
@@ -188,12 +191,12 @@ public struct Slapd: Sendable {
 }
 
 /// Runs `body` with a fresh slapd and stops it afterwards, also when `body` throws.
-public func withSlapd<T>(benchUsers: Int = 0, dbnosync: Bool = false,
+public func withSlapd<T>(benchUsers: Int = 0, dbnosync: Bool = false, baseDN: String? = nil,
                          isolation: isolated (any Actor)? = #isolation,
                          _ body: (Slapd) async throws -> T) async throws -> T {
     // Off the cooperative pool: starting slapd waits for a script (and, with bench users, for
     // slapadd), and on 2 cores a blocked pool thread stalls every other test.
-    let slapd = try await offPool("slapd-start") { try Slapd.start(benchUsers: benchUsers, dbnosync: dbnosync) }
+    let slapd = try await offPool("slapd-start") { try Slapd.start(benchUsers: benchUsers, dbnosync: dbnosync, baseDN: baseDN) }
     defer { slapd.stop() }
     return try await body(slapd)
 }

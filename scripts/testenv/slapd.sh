@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # slapd.sh — a throwaway OpenLDAP slapd for tests and benchmarks, on loopback only.
 #
-#   slapd.sh start DIR [--users N] [--dbnosync] [--loglevel LEVEL] [--watch-pid PID]
+#   slapd.sh start DIR [--users N] [--dbnosync] [--loglevel LEVEL] [--watch-pid PID] [--base dc=…,dc=…]
 #   slapd.sh stop DIR
 #   slapd.sh facts DIR
 #
 # `start` makes a test CA (make-ca.sh), a slapd.conf with mdb + ppolicy (default policy:
 # pwdInHistory 5, pwdMinLength 8, pwdCheckQuality 2, pwdLockout TRUE, pwdMaxFailure 3,
-# hash cleartext, use lockout), TLS with the test CA, and loads base dc=example,dc=org with
+# hash cleartext, use lockout), TLS with the test CA, and loads base dc=example,dc=org (or --base; mail addresses follow it: dc=contoso,dc=com → @contoso.com) with
 # people, nested groups and two service accounts:
 #   cn=writebackd,ou=services,…  `write` (not manage) on userPassword, pwdAccountLockedTime,
 #                                pwdReset; read on everything else. ldapi EXTERNAL as the
@@ -26,9 +26,6 @@ dir=${2:?usage: slapd.sh start|stop|facts DIR [options]}
 shift 2
 
 BASE=dc=example,dc=org
-SVC_DN="cn=writebackd,ou=services,$BASE"
-RO_DN="cn=reader,ou=services,$BASE"
-ADMIN_DN="cn=admin,$BASE"
 USERS=(alice bob carol dave erin frank grace)
 
 stop_slapd() {
@@ -60,9 +57,20 @@ while [ $# -gt 0 ]; do
     --dbnosync) nosync=dbnosync; shift ;;
     --loglevel) loglevel=$2; shift 2 ;;
     --watch-pid) watch_pid=$2; shift 2 ;;
+    --base) BASE=$2; shift 2 ;;
     *) echo "slapd.sh: unknown option $1" >&2; exit 2 ;;
     esac
 done
+case "$BASE" in
+dc=*) ;;
+*) echo "slapd.sh: --base must be dc=…,dc=… (got $BASE)" >&2; exit 2 ;;
+esac
+SVC_DN="cn=writebackd,ou=services,$BASE"
+RO_DN="cn=reader,ou=services,$BASE"
+ADMIN_DN="cn=admin,$BASE"
+# The users' mail domain: dc=example,dc=org → example.org.
+MAIL_DOMAIN=$(echo "$BASE" | sed 's/dc=//g; s/,/./g')
+FIRST_DC=${MAIL_DOMAIN%%.*}
 
 mkdir -p "$dir"
 dir=$(cd "$dir" && pwd)
@@ -176,7 +184,7 @@ group() { # cn member-dn...
 P() { echo "uid=$1,ou=people,$BASE"; }
 G() { echo "cn=$1,ou=groups,$BASE"; }
 {
-    printf 'dn: %s\nobjectClass: dcObject\nobjectClass: organization\ndc: example\no: Example Org\n\n' "$BASE"
+    printf 'dn: %s\nobjectClass: dcObject\nobjectClass: organization\ndc: %s\no: Example Org\n\n' "$BASE" "$FIRST_DC"
     for ou in people groups services policies; do
         printf 'dn: ou=%s,%s\nobjectClass: organizationalUnit\nou: %s\n\n' "$ou" "$BASE" "$ou"
     done
@@ -214,14 +222,14 @@ description: read-only account
 userPassword: $(hashof "$ro_pw")
 
 EOF
-    person alice "Alice Anders" Anders "Alice Anders" alice@example.org \
+    person alice "Alice Anders" Anders "Alice Anders" alice@$MAIL_DOMAIN \
         "mailLocalAddress: alice.private@example.net"
-    person bob "Bob Brown" Brown "Bob Brown" bob@example.org
-    person carol "Carol Clark" Clark "Carol Clark" carol@example.org
-    person dave "Dave Davis" Davis "Dave Davis" dave@example.org
-    person erin "Erin Evans" Evans "Erin Evans" shared@example.org
-    person frank "Frank Fox" Fox "Frank Fox" shared@example.org
-    person grace "Grace Green" Green "Grâce Grün-Ørsted" grace@example.org
+    person bob "Bob Brown" Brown "Bob Brown" bob@$MAIL_DOMAIN
+    person carol "Carol Clark" Clark "Carol Clark" carol@$MAIL_DOMAIN
+    person dave "Dave Davis" Davis "Dave Davis" dave@$MAIL_DOMAIN
+    person erin "Erin Evans" Evans "Erin Evans" shared@$MAIL_DOMAIN
+    person frank "Frank Fox" Fox "Frank Fox" shared@$MAIL_DOMAIN
+    person grace "Grace Green" Green "Grâce Grün-Ørsted" grace@$MAIL_DOMAIN
     # Nested: alice ∈ tier2 ∈ helpdesk ∈ sspr-users; carol ∈ helpdesk; bob ∈ sspr-users.
     group tier2 "$(P alice)"
     group helpdesk "$(G tier2)" "$(P carol)"
@@ -237,8 +245,8 @@ EOF
         h=$(hashof "$bench_pw")
         for i in $(seq 1 "$bench_users"); do
             u=$(printf 'bench%05d' "$i")
-            printf 'dn: uid=%s,ou=bench,%s\nobjectClass: inetOrgPerson\nuid: %s\ncn: %s\nsn: bench\nmail: %s@example.org\nuserPassword: %s\n\n' \
-                "$u" "$BASE" "$u" "$u" "$u" "$h"
+            printf 'dn: uid=%s,ou=bench,%s\nobjectClass: inetOrgPerson\nuid: %s\ncn: %s\nsn: bench\nmail: %s@%s\nuserPassword: %s\n\n' \
+                "$u" "$BASE" "$u" "$u" "$u" "$MAIL_DOMAIN" "$h"
         done
     fi
 } >"$dir/data.ldif"
