@@ -75,10 +75,16 @@ let package = Package(
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
         ]),
+        // The tamper-evident audit trail: hash-chained JSON lines, Ed25519-signed batches, the
+        // verifier `writebackctl audit verify` runs, and the daemon's file writer.
+        .target(name: "AuditTrail", dependencies: [
+            "WritebackCore", "RequestCodec",
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
         // The daemon's services: poller, workers, pipeline, metrics, systemd notify.
         .target(name: "WritebackDaemon", dependencies: [
             "WritebackCore", "WritebackConfig", "RequestCodec", "WritebackPolicy", "RequestQueue", "PostgresQueue",
-            "LDAPDirectory", "Outbox", "ControlSocket",
+            "LDAPDirectory", "Outbox", "ControlSocket", "AuditTrail",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),
             .product(name: "Prometheus", package: "swift-prometheus"),
@@ -93,7 +99,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "writebackctl", dependencies: [
-            "WritebackDaemon",
+            "WritebackDaemon", "AuditTrail",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         // `make bench`: figures and ratios against a baseline measured in the same run.
@@ -112,6 +118,7 @@ let package = Package(
         .testTarget(name: "PostgresQueueTests", dependencies: ["PostgresQueue", "RequestQueue", "RequestCodec", "TestSupport"]),
         .testTarget(name: "LDAPDirectoryTests", dependencies: ["LDAPDirectory", "WritebackPolicy", "TestSupport"]),
         .testTarget(name: "OutboxTests", dependencies: ["Outbox", "TestSupport"]),
+        .testTarget(name: "AuditTrailTests", dependencies: ["AuditTrail", "RequestCodec", "TestSupport"]),
         .testTarget(name: "EndToEndTests", dependencies: ["WritebackDaemon", "PostgresQueue", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]

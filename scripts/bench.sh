@@ -13,5 +13,7 @@ bin=$(swift build -c release --show-bin-path)/writeback-bench
 "$bin" directory --users "${BENCH_USERS:-6000}" --connections "${BENCH_CONNECTIONS:-4}" \
     --ldappasswd-users "${BENCH_LDAPPASSWD_USERS:-200}"
 "$bin" policy
+scripts/release-build.sh --product writebackctl
+scripts/bench-audit.sh "$(swift build -c release --show-bin-path)/writebackctl"
 scripts/release-build.sh --product writebackd        # pickup runs the release daemon
 "$bin" pickup --requests "${BENCH_PICKUP_REQUESTS:-200}" --idle-seconds "${BENCH_IDLE_SECONDS:-60}"

@@ -14,6 +14,9 @@ PACKAGES=(
   postgresql postgresql-client
   # the systemd unit's checks (systemd-analyze)
   systemd
+  # the Debian package (make deb, its test): dpkg-shlibdeps, strip, lintian, a clean root to
+  # install into; promtool (Debian's prometheus package) for contrib/prometheus's rules
+  dpkg-dev binutils lintian debootstrap prometheus
 )
 
 missing=()
@@ -42,6 +45,6 @@ export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 # The packages' own services stay stopped: tests start their own servers on loopback.
-for svc in slapd samba-ad-dc smbd nmbd winbind postgresql; do
+for svc in slapd samba-ad-dc smbd nmbd winbind postgresql prometheus prometheus-node-exporter; do
   systemctl disable --now "$svc" >/dev/null 2>&1 || true
 done

@@ -6,7 +6,7 @@
 #   $PREFIX/lib/sysusers.d/writebackd.conf            the writebackd user and group
 #   $PREFIX/lib/tmpfiles.d/writebackd.conf            /etc/writebackd/credentials, /var/lib/writebackd
 #   $PREFIX/share/man/man8/writebackd.8, writebackctl.8
-#   $PREFIX/share/doc/writebackd/examples/*.toml      the commented reference and the two examples
+#   $PREFIX/share/doc/writebackd/examples/*.toml      the commented reference and the three examples
 #   /etc/writebackd/writebackd.toml                   only if absent (never overwritten)
 #
 # With an empty DESTDIR, as root, it also creates the user (systemd-sysusers), the directories
@@ -46,7 +46,7 @@ chmod 0644 "$D/lib/systemd/system/writebackd.service"
 install -m 0644 "$ROOT/systemd/writebackd.sysusers" "$D/lib/sysusers.d/writebackd.conf"
 install -m 0644 "$ROOT/systemd/writebackd.tmpfiles" "$D/lib/tmpfiles.d/writebackd.conf"
 install -m 0644 "$ROOT/man/writebackd.8" "$ROOT/man/writebackctl.8" "$D/share/man/man8/"
-install -m 0644 "$ROOT/config/writebackd.toml" "$ROOT/config/active-directory.toml" "$ROOT/config/openldap.toml" \
+install -m 0644 "$ROOT/config/writebackd.toml" "$ROOT/config/active-directory.toml" "$ROOT/config/openldap.toml" "$ROOT/config/several-directories.toml" \
   "$D/share/doc/writebackd/examples/"
 
 install -d -m 0755 "$DESTDIR/etc/writebackd"

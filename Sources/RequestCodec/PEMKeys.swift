@@ -87,7 +87,7 @@ public enum PEMKeys {
     }
 
     /// O_CREAT|O_EXCL with the final mode, so a private key is never briefly world-readable.
-    static func writeExclusive(path: String, contents: String, mode: Int) throws(KeyFileError) {
+    public static func writeExclusive(path: String, contents: String, mode: Int) throws(KeyFileError) {
         let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode_t(mode))
         guard fd >= 0 else { throw .unreadable(path: path, reason: String(cString: strerror(errno))) }
         defer { close(fd) }

@@ -19,7 +19,7 @@ import WritebackCore
 /// start and refuses to run when one is missing.
 public enum ConfigLoader {
     /// The sections a configuration may have.
-    static let sections = ["directory", "queue", "keys", "policy", "licenses", "outbox", "control", "state"]
+    static let sections = ["directory", "queue", "keys", "policy", "licenses", "outbox", "control", "state", "audit"]
 
     /// Default location.
     public static let defaultPath = "/etc/writebackd/writebackd.toml"
@@ -88,6 +88,7 @@ public enum ConfigLoader {
         let outbox = try OutboxSection.read(try section("outbox", required: false) ?? empty, context)
         let control = try ControlSection.read(try section("control", required: false) ?? empty, context)
         let state = try StateSection.read(try section("state", required: false) ?? empty, context)
+        let audit = try AuditSection.read(try section("audit", required: false) ?? empty, state: state, context)
 
         // Cross-section rules.
         for directory in directories where Double(queue.leaseSeconds) <= directory.timeoutSeconds * 2 {
@@ -99,8 +100,10 @@ public enum ConfigLoader {
             throw .invalidValue(file: path, line: context.locator.line(of: "state.url"), key: "state.url",
                                 reason: "a PostgreSQL state store needs [queue] backend = \"postgres\"")
         }
-        return Configuration(directories: directories, queue: queue, keys: keys, policy: policy, licenses: licenses,
-                             outbox: outbox, control: control, state: state, sourcePath: path)
+        var config = Configuration(directories: directories, queue: queue, keys: keys, policy: policy, licenses: licenses,
+                                   outbox: outbox, control: control, state: state, sourcePath: path)
+        config.audit = audit
+        return config
     }
 
     /// Whole file as UTF-8.

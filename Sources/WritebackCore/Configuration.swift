@@ -13,6 +13,8 @@ public struct Configuration: Sendable, Hashable {
     public var outbox: OutboxConfig
     public var control: ControlConfig
     public var state: StateConfig
+    /// `[audit]` (AuditConfig.swift); not an init parameter, so every existing caller keeps its default.
+    public var audit = AuditConfig()
     /// The file this came from, for messages.
     public var sourcePath: String?
 

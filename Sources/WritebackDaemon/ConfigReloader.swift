@@ -9,7 +9,8 @@ import WritebackCore
 /// replaces the keys, policy and licence rules at once; a bad one is logged with its file,
 /// key and reason and the old configuration keeps serving. Either way `status` shows
 /// `config_loaded_at` and `config_error`. Sections that hold open resources (directory,
-/// queue, state, control socket, outbox) take effect only after a restart, and the log says so.
+/// queue, state, control socket, outbox) take effect only after a restart, and the log says so;
+/// a directory's rules (`[directory.policy]`) are not such a resource and reload with the rest.
 public final class ConfigReloader: Service, Sendable {
     let path: String
     let state: DaemonState
@@ -46,7 +47,14 @@ public final class ConfigReloader: Service, Sendable {
         // A directory's rules ([directory.policy]) reload; its connections, routes and the
         // list of directories need a restart (the pools and lanes are built at start).
         if config.directories.map(\.withoutPolicy) != old.directories.map(\.withoutPolicy) {
-            needsRestart.append("directory"); config.directories = old.directories
+            needsRestart.append("directory")
+            // The running directories stay; each takes the new file's rules for its name.
+            let fresh = config.directories
+            config.directories = old.directories.map { running in
+                var kept = running
+                if let new = fresh.first(where: { $0.name == running.name }) { kept.policy = new.policy }
+                return kept
+            }
         }
         if config.queue.path != old.queue.path || config.queue.url != old.queue.url || config.queue.backend != old.queue.backend {
             needsRestart.append("queue"); config.queue = old.queue

@@ -1,3 +1,4 @@
+import AuditTrail
 import ControlSocket
 import Foundation
 import LDAPDirectory
@@ -48,7 +49,7 @@ public enum Daemon {
             }
         }
         let lanes = zip(config.directories, services).map { d, service in
-            DirectoryLane(name: d.name, directory: FaultyDirectory.wrapping(service), capacity: d.connections)
+            DirectoryLane(name: d.name, directory: FaultyDirectory.wrapping(service, name: d.name), capacity: d.connections)
         }
         let workers = config.directories.reduce(0) { $0 + $1.connections }
         try OutboxWriter.validate(config.outbox)
@@ -63,14 +64,26 @@ public enum Daemon {
         let systemd = SystemdNotifier()
         let hashes = HistoryHashPool(threads: max(2, ProcessInfo.processInfo.activeProcessorCount))
         let owner = "\(DaemonOwner.hostName()):\(getpid()):\(UUID().uuidString.prefix(8))"
+        let auditTrail: AuditWriter
+        do {
+            auditTrail = try AuditWriter(.init(config: config.audit, owner: owner, version: WritebackDaemonInfo.version),
+                                         onSigned: { seq, hash in
+                                             logger.info("audit batch signed", metadata: ["audit_seq": "\(seq)", "audit_hash": "\(hash)"])
+                                         })
+        } catch {
+            for s in services { await s.shutdown() }
+            throw error
+        }
+        AuditService.logOpened(auditTrail, config: config.audit, logger: logger)
         let processor = RequestProcessor(
-            queue: queue, stateStore: stateStore, lanes: lanes, notifier: notifier, hashes: hashes,
+            queue: queue, stateStore: stateStore, lanes: lanes, notifier: notifier, auditTrail: auditTrail, hashes: hashes,
             state: state, metrics: metrics, logger: logger, owner: owner, clock: { Date() })
         let wakeSource = Storage.wakeSource(for: queue, config: config.queue, logger: logger)
         let worker = QueueWorkerService(processor: processor, queue: queue, state: state, systemd: systemd,
                                         logger: logger, workers: workers, wakeSource: wakeSource)
         let monitor = MonitorService(queue: queue, stateStore: stateStore, lanes: lanes, state: state,
-                                     metrics: metrics, systemd: systemd, logger: logger, wakeSource: wakeSource)
+                                     metrics: metrics, systemd: systemd, logger: logger, wakeSource: wakeSource,
+                                     outboxBacklog: { [outbox = config.outbox] in OutboxBacklog.scan(outbox) })
         let reloader = ConfigReloader(path: configPath, state: state, logger: logger)
         let handler = DaemonControlHandler(queue: queue, state: state, metrics: metrics, monitor: monitor, reloader: reloader,
                                            worker: worker, lanes: lanes, outboxBacklog: { [outbox = config.outbox] in OutboxBacklog.scan(outbox) }, logger: logger)
@@ -103,7 +116,10 @@ public enum Daemon {
             "poll_interval_ms": "\(config.queue.pollIntervalMs)", "status": "\(status)",
         ])
 
-        var group: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: monitor, serviceName: "monitor")]
+        var group: [ServiceGroupConfiguration.ServiceConfiguration] = [
+            .init(service: AuditService(trail: auditTrail, config: config.audit, logger: logger), serviceName: "audit"),
+            .init(service: monitor, serviceName: "monitor"),
+        ]
         if let deliverer { group.append(.init(service: deliverer, serviceName: "outbox-delivery")) }
         if let metricsHTTP { group.append(.init(service: metricsHTTP, serviceName: "metrics-http")) }
         var groupConfig = ServiceGroupConfiguration(
@@ -128,6 +144,8 @@ public enum Daemon {
         }
         for s in services { await s.shutdown() }
         await hashes.shutdown()
+        // After the worker has drained: the last lines get their signature.
+        do { try await auditTrail.close() } catch { logger.error("audit trail not closed cleanly", metadata: ["error": "\(error)"]) }
         logger.info("writebackd stopped")
         return exitCode
     }

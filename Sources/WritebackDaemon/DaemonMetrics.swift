@@ -1,6 +1,7 @@
 import CoreMetrics
 import Foundation
 import Metrics
+import Outbox
 import Prometheus
 import Synchronization
 import WritebackCore
@@ -28,6 +29,8 @@ public final class DaemonMetrics: Sendable {
     private let directoryErrors: Mutex<[String: CoreMetrics.Counter]> = Mutex([:])
     private let pickupTimer: Metrics.Timer
     private let wakeupSource: [WakeupSource: CoreMetrics.Gauge]
+    private let outboxMessages: [String: CoreMetrics.Gauge]
+    private let outboxOldest: CoreMetrics.Gauge
 
     /// `directories`: the configured names, whose series appear from the first scrape.
     public init(directories: [String] = ["default"]) {
@@ -51,6 +54,13 @@ public final class DaemonMetrics: Sendable {
         wakeupSource = Dictionary(uniqueKeysWithValues: WakeupSource.allCases.map {
             ($0, CoreMetrics.Gauge(label: "writebackd_wakeup_source", dimensions: [("source", $0.rawValue)], factory: factory))
         })
+        // The outbox backlog (contrib/prometheus alerts on it growing): messages by state.
+        var outbox: [String: CoreMetrics.Gauge] = [:]
+        for state in ["pending", "deferred", "failed"] {
+            outbox[state] = CoreMetrics.Gauge(label: "writebackd_outbox_messages", dimensions: [("state", state)], factory: factory)
+        }
+        outboxMessages = outbox
+        outboxOldest = CoreMetrics.Gauge(label: "writebackd_outbox_oldest_pending_seconds", dimensions: [], factory: factory)
         // Every outcome appears from the start (at 0), so rates work from the first scrape.
         for code in OutcomeCode.allCases { _ = counter(outcome: code.rawValue) }
         for name in directories {
@@ -120,6 +130,13 @@ public final class DaemonMetrics: Sendable {
     public func queue(counts: [RequestState: Int], oldestPending age: TimeInterval?) {
         for (state, gauge) in queueDepth { gauge.record(Double(counts[state] ?? 0)) }
         oldestPending.record(age ?? 0)
+    }
+
+    public func outbox(_ backlog: OutboxBacklog) {
+        outboxMessages["pending"]?.record(Double(backlog.pending))
+        outboxMessages["deferred"]?.record(Double(backlog.deferred))
+        outboxMessages["failed"]?.record(Double(backlog.failed))
+        outboxOldest.record(backlog.oldestPendingSeconds ?? 0)
     }
 
     public func directory(health: [EndpointHealth], of directory: String = "default") {

@@ -31,6 +31,7 @@ public struct Doctor: Sendable {
         for check in await DoctorStorage.state(config) { report.add(check) }
         report.add(DoctorStorage.outbox(config))
         report.add(DoctorStorage.controlSocket(config))
+        for check in DoctorAudit.run(config.audit) { report.add(check) }
         for d in config.directories {
             var one = config
             one.directories = [d]
@@ -59,7 +60,7 @@ public struct Doctor: Sendable {
 
     static func configFix(_ error: ConfigError) -> String {
         switch error {
-        case .unreadable: return "create the file (examples: /usr/local/share/doc/writebackd/examples/) or pass --config PATH"
+        case .unreadable: return "create the file (examples: /usr/share/doc/writebackd/examples/ from the Debian package, /usr/local/share/doc/writebackd/examples/ from make install) or pass --config PATH"
         case .syntax: return "correct the TOML at the line shown"
         case .unknownSection, .unknownKey: return "remove or rename the key at the line shown (every key is listed in the commented writebackd.toml)"
         case .missingKey: return "add the key; writebackd.toml documents it"

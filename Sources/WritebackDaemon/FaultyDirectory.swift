@@ -19,6 +19,8 @@ import Glibc
 ///   must record `succeeded`, not the directory's history refusal.
 /// - `WRITEBACKD_TEST_WRITE_DELAY_MS=M` (alone or with one of the above): every write waits M ms
 ///   first, as on a slow DC, so a request can outlast its lease.
+/// - `WRITEBACKD_TEST_FAULT_DIRECTORY=NAME`: only the directory named NAME (of several) has the
+///   faults above; the others are left alone (a slow directory beside a fast one).
 final class FaultyDirectory: PasswordDirectory {
     enum Fault { case crashAfterWrite, dropped, lostReply, landsLate }
 
@@ -29,9 +31,10 @@ final class FaultyDirectory: PasswordDirectory {
     private let state = Mutex<(writes: Int, held: (PasswordWrite, DirectoryUser)?)>((0, nil))
 
     /// `directory` itself unless a debug switch is set.
-    static func wrapping(_ directory: any PasswordDirectory,
+    static func wrapping(_ directory: any PasswordDirectory, name: String = "default",
                          environment: [String: String] = ProcessInfo.processInfo.environment) -> any PasswordDirectory {
         #if DEBUG
+        if let only = environment["WRITEBACKD_TEST_FAULT_DIRECTORY"], only != name { return directory }
         let switches: [(String, Fault)] = [("WRITEBACKD_TEST_CRASH_AFTER_WRITE", .crashAfterWrite), ("WRITEBACKD_TEST_WRITE_DROPPED", .dropped), ("WRITEBACKD_TEST_LOST_REPLY", .lostReply),
                                            ("WRITEBACKD_TEST_WRITE_LANDS_LATE", .landsLate)]
         let chosen = switches.lazy.compactMap { name, fault in

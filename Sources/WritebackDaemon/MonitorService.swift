@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Outbox
 import RequestQueue
 import ServiceLifecycle
 import WritebackCore
@@ -19,12 +20,15 @@ final class MonitorService: Service, Sendable {
     let interval: Duration
     /// The queue's wake source, whose current mode `status` and metrics show.
     let wakeSource: any QueueWakeSource
+    /// The outbox backlog for the metrics (a directory listing); nil: not measured.
+    let outboxBacklog: (@Sendable () -> OutboxBacklog)?
 
     init(queue: any RequestQueueStore, stateStore: any StateStore, lanes: [DirectoryLane], state: DaemonState,
          metrics: DaemonMetrics, systemd: SystemdNotifier, logger: Logger, interval: Duration = .seconds(5),
-         wakeSource: any QueueWakeSource = PollOnlyWakeSource()) {
+         wakeSource: any QueueWakeSource = PollOnlyWakeSource(), outboxBacklog: (@Sendable () -> OutboxBacklog)? = nil) {
         self.queue = queue; self.stateStore = stateStore; self.lanes = lanes; self.state = state
         self.metrics = metrics; self.systemd = systemd; self.logger = logger; self.wakeSource = wakeSource
+        self.outboxBacklog = outboxBacklog
         self.interval = SystemdNotifier.watchdogInterval().map { min($0, interval) } ?? interval
     }
 
@@ -71,6 +75,7 @@ final class MonitorService: Service, Sendable {
         } catch {
             logger.warning("cannot read queue counts", metadata: ["error": "\(error)"])
         }
+        if let backlog = outboxBacklog?() { metrics.outbox(backlog) }
         let snapshot = state.snapshot
         let down = snapshot.directories.count > 1 ? snapshot.directories.filter(\.down).map(\.name) : []
         return Self.statusLine(phase: snapshot.phase, counts: counts, oldest: oldest, perMinute: state.throughput(lastSeconds: 60, now: now),

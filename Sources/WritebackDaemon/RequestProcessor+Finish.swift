@@ -43,6 +43,7 @@ extension RequestProcessor {
                     logger.warning("confirmation not written", metadata: ["request_id": "\(claimed.id)", "error": "\(error)"])
                 }
             }
+            await appendToTrail(claimed, outcome: outcome, audit: audit, now: now)
             do {
                 try await queue.complete(id: claimed.id, owner: owner, outcome: outcome, directory: audit.directory, now: now)
             } catch {

@@ -1,3 +1,4 @@
+import AuditTrail
 import Foundation
 import Logging
 import RequestCodec
@@ -22,6 +23,8 @@ public struct RequestProcessor: Sendable {
     /// Aligned with the configuration's `directories` (which a reload cannot change).
     let lanes: [DirectoryLane]
     let notifier: (any ConfirmationNotifier)?
+    /// The tamper-evident trail (RequestProcessor+AuditTrail.swift); nil only in tests.
+    let auditTrail: AuditWriter?
     let hashes: HistoryHashPool
     let state: DaemonState
     let metrics: DaemonMetrics

@@ -10,7 +10,7 @@ struct WritebackCtl: AsyncParsableCommand {
         subcommands: [
             Keygen.self, Enqueue.self, Result.self,
             Status.self, Pause.self, Resume.self, Requests.self, Metrics.self,
-            Doctor.self, CheckPassword.self,
+            Doctor.self, CheckPassword.self, Audit.self,
         ]
     )
 }

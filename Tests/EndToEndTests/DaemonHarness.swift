@@ -25,6 +25,7 @@ struct E2ESetup {
     var queuePath: String { dir + "/queue.sqlite" }
     var statePath: String { dir + "/state.sqlite" }
     var outboxDir: String { dir + "/outbox" }
+    var auditPath: String { dir + "/audit.jsonl" }
 
     /// Options the tests vary; everything else is a fixed, valid configuration.
     struct Options {
@@ -41,6 +42,9 @@ struct E2ESetup {
         var metricsListen = ""
         /// A PostgreSQL URL for `[queue]` and `[state]` (several daemons); "": SQLite files.
         var postgresURL = ""
+        /// `[audit] signing_key`; "" leaves the trail unsigned (it is written all the same).
+        var auditSigningKey = ""
+        var auditBatchLines = 100
     }
 
     init(slapd: Slapd, options: Options = Options()) throws {
@@ -96,6 +100,11 @@ struct E2ESetup {
 
         [state]
         \(o.postgresURL.isEmpty ? "path" : "url") = "\(o.postgresURL.isEmpty ? statePath : o.postgresURL)"
+
+        [audit]
+        path = "\(auditPath)"
+        signing_key = "\(o.auditSigningKey)"
+        batch_lines = \(o.auditBatchLines)
 
         """
     }

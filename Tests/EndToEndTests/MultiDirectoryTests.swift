@@ -145,6 +145,64 @@ struct MultiDirectoryTests {
                 let audit = daemon.log.split(separator: "\n").filter { $0.contains("\"audit\":\"request\"") }
                 #expect(audit.filter { $0.contains("\"directory\":\"contoso\"") }.count == 5)
                 #expect(audit.filter { $0.contains("\"directory\":\"example\"") }.count == 4)
+
+                // SIGHUP: a directory's rules reload (contoso's min_length 12 → 10); its routes
+                // and connections wait for a restart, and the log says so.
+                let loadedAt = status["config_loaded_at"]?.stringValue
+                let config = try String(contentsOfFile: setup.configPath, encoding: .utf8)
+                try config.replacingOccurrences(of: "min_length = 12", with: "min_length = 10")
+                    .replacingOccurrences(of: #"["@contoso.com", "CONTOSO\\"]"#, with: #"["@contoso.com", "CONTOSO\\", "@contoso.net"]"#)
+                    .write(toFile: setup.configPath, atomically: true, encoding: .utf8)
+                daemon.signal(SIGHUP)
+                #expect(await eventually(timeout: 10) { (try? daemon.status())?["config_loaded_at"]?.stringValue != loadedAt })
+                #expect(try daemon.status()["config_error"] == .null)
+                #expect(daemon.log.contains("changed sections take effect after a restart"))
+                let again = try await enqueue(setup, user: "carol@contoso.com", password: "Wb7#short1")
+                let unrouted = try await enqueue(setup, user: "carol@contoso.net", password: E2ESetup.newPassword())
+                #expect(await waitTerminal(queue, [again, unrouted]), "log: \(daemon.log.suffix(2000))")
+                #expect(try await queue.summary(id: again)?.outcome == "succeeded")
+                #expect(contoso.bind(user: "carol", password: "Wb7#short1"))
+                #expect(try await queue.summary(id: unrouted)?.outcome == "not_managed")   // a new route needs a restart
+            }
+        }
+    }
+
+    @Test("a slow directory holds only its own requests: the fast one's drain past its backlog")
+    func noHeadOfLineBlocking() async throws {
+        try await withSlapd { example in
+            try await withSlapd(baseDN: "dc=contoso,dc=com") { contoso in
+                let options = E2ESetup.Options(pollIntervalMs: 200, timeoutSeconds: 2, leaseSeconds: 30)
+                let setup = try E2ESetup(slapd: example, options: options)
+                defer { setup.cleanup() }
+                try Self.configure(setup, example: example, contoso: contoso, options: options)
+                // Every contoso write takes 4 s; with 2 connections its 8 requests need ≥ 16 s.
+                let daemon = try setup.daemon(environment: ["WRITEBACKD_TEST_WRITE_DELAY_MS": "4000",
+                                                            "WRITEBACKD_TEST_FAULT_DIRECTORY": "contoso"])
+                defer { daemon.stop() }
+                #expect(await daemon.waitReady(), "daemon not ready: \(daemon.log)")
+                let queue = try setup.queue()
+                // contoso's backlog first, so it is ahead in the queue.
+                var slow: [String] = []
+                for user in ["alice@contoso.com", "bob@contoso.com", "carol@contoso.com", "dave@contoso.com",
+                             "CONTOSO\\erin", "CONTOSO\\frank", "grace@contoso.com", "CONTOSO\\alice"] {
+                    slow.append(try await enqueue(setup, user: user, password: E2ESetup.newPassword()))
+                }
+                var fast: [String] = []
+                for uid in ["alice", "bob", "carol", "frank"] {
+                    fast.append(try await enqueue(setup, user: uid, password: E2ESetup.newPassword()))
+                }
+                #expect(await waitTerminal(queue, fast, timeout: 60), "example's requests held: \(daemon.log.suffix(3000))")
+                var slowOpen = 0
+                for id in slow where (try await queue.summary(id: id))?.state.isTerminal != true { slowOpen += 1 }
+                // Were example's requests queued behind contoso's, they would finish after most of them.
+                #expect(slowOpen >= 3, "only \(slowOpen) of contoso's 8 still open when example's 4 were done")
+                for id in fast { #expect(try await queue.summary(id: id)?.outcome == "succeeded") }
+                #expect(await waitTerminal(queue, slow, timeout: 120), "contoso's backlog did not drain: \(daemon.log.suffix(3000))")
+                for id in slow {
+                    let s = try await queue.summary(id: id)
+                    #expect(s?.outcome == "succeeded" && s?.attempts == 0, "\(String(describing: s))")
+                }
+                print("E2E no head-of-line blocking: \(slowOpen) of contoso's 8 slow requests open when example's 4 were done")
             }
         }
     }

@@ -14,10 +14,12 @@ struct SharedPostgresQueueTests {
             try await withSlapd { slapd in
                 let setup = try E2ESetup(slapd: slapd, options: .init(pollIntervalMs: 100, connections: 2, postgresURL: pg.url))
                 defer { setup.cleanup() }
-                // The second daemon: the same file with its own control socket.
+                // The second daemon: the same file with its own control socket and audit trail
+                // (each host has its own state directory; one trail has one writer).
                 let secondConfig = setup.dir + "/second.toml", secondSocket = setup.dir + "/run/second.sock"
                 try String(contentsOfFile: setup.configPath, encoding: .utf8)
                     .replacingOccurrences(of: setup.socketPath, with: secondSocket)
+                    .replacingOccurrences(of: setup.auditPath, with: setup.dir + "/second-audit.jsonl")
                     .write(toFile: secondConfig, atomically: true, encoding: .utf8)
                 let first = try setup.daemon(log: "first.log")
                 defer { first.stop() }
@@ -40,6 +42,10 @@ struct SharedPostgresQueueTests {
                     byFirst += hits[0]
                 }
                 print("E2E shared PostgreSQL queue: first daemon \(byFirst), second \(100 - byFirst) of 100")
+                // …and in exactly one daemon's audit trail.
+                let trails = [setup.auditPath, setup.dir + "/second-audit.jsonl"].map { (try? String(contentsOfFile: $0, encoding: .utf8)) ?? "" }
+                let trailLines = trails.flatMap { $0.split(separator: "\n") }.filter { $0.contains("\"type\":\"request\"") }
+                #expect(trailLines.count == 100 && Set(ids).allSatisfy { id in trailLines.filter { $0.contains(id) }.count == 1 })
                 #expect(try pg.psql("SELECT count(*) FROM reset_requests WHERE signature <> '' OR payload NOT LIKE '%redacted%'") == "0")
                 #expect(try pg.psql("SELECT count(*) FROM seen_ids") == "100", "replay ids in the shared state store")
             }

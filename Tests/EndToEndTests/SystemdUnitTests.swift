@@ -40,6 +40,7 @@ struct SystemdUnitTests {
                      "/usr/local/share/doc/writebackd/examples/writebackd.toml",
                      "/usr/local/share/doc/writebackd/examples/active-directory.toml",
                      "/usr/local/share/doc/writebackd/examples/openldap.toml",
+                     "/usr/local/share/doc/writebackd/examples/several-directories.toml",
                      "/etc/writebackd/writebackd.toml"] {
             #expect(FileManager.default.fileExists(atPath: d + path), "\(path)")
         }

@@ -21,6 +21,7 @@ enum ConfigFixture {
         ("outbox", []),
         ("control", ["group = \"writebackd\""]),
         ("state", []),
+        ("audit", []),
     ]
 
     /// Groups that "exist" in tests.

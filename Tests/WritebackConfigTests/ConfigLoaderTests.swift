@@ -26,6 +26,7 @@ struct ConfigLoaderTests {
         #expect(c.control.socket == "/run/writebackd/control.sock" && c.control.group == "writebackd" && c.control.adminGroup == "")
         #expect(c.state.path == "/var/lib/writebackd/state.sqlite")
         #expect(c.sourcePath == "/etc/writebackd/test.toml")
+        #expect(c.audit == AuditConfig())
     }
 
     /// (what, edits, check)
@@ -55,6 +56,12 @@ struct ConfigLoaderTests {
         ("metrics on loopback", ["control": ["metrics_listen = \"127.0.0.1:9469\""]], { $0.control.metricsListen == "127.0.0.1:9469" }),
         ("sendmail", ["outbox": ["sendmail = \"/usr/sbin/sendmail -t -i\"", "admin_notify = [\"helpdesk@example.org\", \"Ops <ops@example.org>\"]"]], { $0.outbox.adminNotify.count == 2 }),
         ("producer key as single string", ["keys": ["producer_public_keys = \"/etc/writebackd/p.pub\""]], { $0.keys.producerPublicKeys == ["/etc/writebackd/p.pub"] }),
+        ("audit beside the state file", ["state": ["path = \"/srv/wb/state.sqlite\""]], { $0.audit.path == "/srv/wb/audit.jsonl" }),
+        ("audit path and key", ["audit": ["path = \"/srv/audit/trail.jsonl\"", "signing_key = \"/etc/writebackd/audit-signing.key\"",
+                                          "batch_lines = 1", "batch_seconds = 5", "rotate_bytes = 0"]],
+         { $0.audit.path == "/srv/audit/trail.jsonl" && $0.audit.signingKey == "/etc/writebackd/audit-signing.key" && $0.audit.batchLines == 1 && $0.audit.rotateBytes == 0 }),
+        ("postgres state: audit in /var/lib/writebackd", ["queue": ["backend = \"postgres\"", "url = \"postgres://writebackd@db.example.org/writeback\""], "state": ["url = \"postgresql://writebackd@db.example.org/writeback\""]],
+         { $0.audit.path == "/var/lib/writebackd/audit.jsonl" }),
         ("retention", ["queue": ["retention_days = 7", "lease_seconds = 120"]], { $0.queue.retentionDays == 7 && $0.queue.leaseSeconds == 120 }),
         ("postgres default channel", ["queue": ["backend = \"postgres\"", "url = \"postgres://db/x\""], "state": ["url = \"postgres://db/x\""]],
          { $0.queue.notifyChannel == "writebackd" }),
@@ -164,6 +171,13 @@ struct ConfigLoaderTests {
         // [state]
         (["state": ["path = \"/a.sqlite\"", "url = \"postgres://db/x\""]], "state.url", "not both"),
         (["state": ["url = \"postgres://db/x\""]], "state.url", "backend = \"postgres\""),
+        // [audit]
+        (["audit": ["path = \"audit.jsonl\""]], "audit.path", "absolute"),
+        (["audit": ["signing_key = \"audit.key\""]], "audit.signing_key", "absolute"),
+        (["audit": ["batch_lines = 0"]], "audit.batch_lines", "out of range"),
+        (["audit": ["batch_seconds = 100000"]], "audit.batch_seconds", "out of range"),
+        (["audit": ["rotate_bytes = 100"]], "audit.rotate_bytes", "at least 65536"),
+        (["audit": ["sign = true"]], "audit.sign", "unknown"),
     ]
 
     @Test("bad values are refused with file, line, key and reason", arguments: invalid.indices)

@@ -27,6 +27,7 @@ struct ExampleConfigTests {
         #expect(c.queue == q)
         #expect(c.control == ControlConfig())
         #expect(c.state == StateConfig())
+        #expect(c.audit == AuditConfig())
         var d = DirectoryConfig(flavor: .openldap, uris: ["ldaps://ldap1.example.org", "ldaps://ldap2.example.org"],
                                 baseDN: "ou=people,dc=example,dc=org")
         d.caFile = "/etc/writebackd/directory-ca.pem"
@@ -42,7 +43,7 @@ struct ExampleConfigTests {
         let all: [(String, [String])] = [
             ("directory", DirectorySection.keys), ("queue", QueueSection.keys), ("keys", KeysSection.keys),
             ("policy", PolicySection.keys), ("licenses", LicensesSection.keys), ("outbox", OutboxSection.keys),
-            ("control", ControlSection.keys), ("state", StateSection.keys),
+            ("control", ControlSection.keys), ("state", StateSection.keys), ("audit", AuditSection.keys),
         ]
         for (section, keys) in all {
             #expect(text.contains("[\(section)]"), "[\(section)]")
@@ -58,6 +59,20 @@ struct ExampleConfigTests {
         #expect(c.directory.flavor == .activeDirectory)
         #expect(c.policy.ssprScope == .selected && c.policy.methodsRequired == 2)
         #expect(c.directory.alternateMailAttribute == "otherMailbox")
+    }
+
+    @Test("several-directories.toml loads: two directories, routes, per-directory rules")
+    func severalDirectories() throws {
+        let c = try Self.load("several-directories.toml")
+        #expect(c.directories.map(\.name) == ["corp", "contoso"])
+        #expect(c.directories.map(\.flavor) == [.openldap, .activeDirectory])
+        #expect(c.directories[0].isDefault && c.directories[1].routes == [.suffix("contoso.com"), .prefix("contoso")])
+        let contoso = c.policy(for: c.directories[1])
+        #expect(contoso.ssprScope == .selected && contoso.minLength == 14 && contoso.historyCount == 12)
+        #expect(c.policy(for: c.directories[0]).minLength == 10)
+        let router = DirectoryRouter(directories: c.directories)
+        #expect(router.route("CONTOSO\\bob") == .directory(index: 1, lookup: "bob"))
+        #expect(router.route("alice") == .directory(index: 0, lookup: "alice"))
     }
 
     @Test("openldap.toml loads")

@@ -1,0 +1,76 @@
+import Foundation
+import RequestCodec
+
+/// One parsed line of a trail, with the hash of its exact bytes. Parsing is strict (the
+/// RequestCodec parser: valid UTF-8, no duplicate keys) because a trail is evidence: a line
+/// that does not parse is reported, never guessed at.
+public struct AuditEntry: Sendable, Hashable {
+    public var seq: Int
+    public var prev: String
+    public var type: AuditLineType
+    public var at: String
+    /// Every other member that is a string or null (request fields, key_id, sig, reason, …).
+    public var strings: [String: String?]
+    public var ints: [String: Int]
+    /// SHA-256 (hex) of the line's bytes, newline excluded.
+    public var hash: String
+
+    public func string(_ key: String) -> String? { strings[key] ?? nil }
+
+    /// Why a line is not an audit line. Never quotes the line (it may be anything).
+    public enum ParseError: Error, Sendable, Hashable, CustomStringConvertible {
+        case notJSON(String)
+        case missing(String)
+        case unknownType(String)
+
+        public var description: String {
+            switch self {
+            case .notJSON(let why): "not JSON (\(why))"
+            case .missing(let key): "no valid \"\(key)\""
+            case .unknownType(let type): "unknown type \"\(type.prefix(32))\""
+            }
+        }
+    }
+
+    public static func parse(_ line: some Collection<UInt8>) throws(ParseError) -> AuditEntry {
+        let bytes = Array(line)
+        let value: JSONValue
+        do throws(StrictJSONError) { value = try StrictJSONParser.parse(Data(bytes)) } catch { throw .notJSON(error.description) }
+        guard case .object(let members) = value else { throw .notJSON("not an object") }
+        var strings: [String: String?] = [:]
+        var ints: [String: Int] = [:]
+        for m in members {
+            switch m.value {
+            case .string(let s): strings[m.key] = .some(s)
+            case .null: strings[m.key] = .some(nil)
+            case .number(let n): if let i = Int(n) { ints[m.key] = i }
+            default: break
+            }
+        }
+        guard let seq = ints["seq"], seq >= 0 else { throw .missing("seq") }
+        guard let prev = strings["prev"] ?? nil, prev.count == 64, prev.allSatisfy(\.isHexDigit) else { throw .missing("prev") }
+        guard let typeName = strings["type"] ?? nil else { throw .missing("type") }
+        guard let type = AuditLineType(rawValue: typeName) else { throw .unknownType(typeName) }
+        guard let at = strings["at"] ?? nil else { throw .missing("at") }
+        return AuditEntry(seq: seq, prev: prev, type: type, at: at, strings: strings, ints: ints, hash: AuditChain.hash(bytes))
+    }
+}
+
+/// A trail file's bytes cut into lines. A last line without its newline is torn: the writer
+/// appends each line with its newline in one write, so only a crash mid-append (or an edit)
+/// leaves one.
+public struct AuditLines: Sendable {
+    public var lines: [ArraySlice<UInt8>]
+    public var torn: ArraySlice<UInt8>?
+
+    public init(_ bytes: [UInt8]) {
+        var lines: [ArraySlice<UInt8>] = []
+        var start = 0
+        for i in bytes.indices where bytes[i] == 0x0A {
+            lines.append(bytes[start..<i])
+            start = i + 1
+        }
+        self.lines = lines
+        torn = start < bytes.count ? bytes[start...] : nil
+    }
+}
