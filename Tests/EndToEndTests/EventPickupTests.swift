@@ -36,7 +36,7 @@ struct EventPickupTests {
                 defer { setup.cleanup() }
                 let daemon = try setup.daemon()
                 defer { daemon.stop() }
-                #expect(await daemon.waitReady(), "not ready: \(daemon.log)")
+                #expect(await daemon.waitReady(timeout: 120), "not ready: \(daemon.log)")
                 #expect(await eventually(timeout: 20) { (try? daemon.status())?["wakeup"]?.stringValue == "notify" }, "\(daemon.log.suffix(1500))")
                 // The start-up claim is behind us: only a wake-up can pick the next row up now.
                 try await Task.sleep(for: .seconds(1))
@@ -66,7 +66,7 @@ struct EventPickupTests {
                 defer { setup.cleanup() }
                 let daemon = try setup.daemon()
                 defer { daemon.stop() }
-                #expect(await daemon.waitReady(), "not ready: \(daemon.log)")
+                #expect(await daemon.waitReady(timeout: 120), "not ready: \(daemon.log)")
                 #expect(await eventually(timeout: 20) { (try? daemon.status())?["wakeup"]?.stringValue == "notify" })
                 let queue = try await setup.store()
                 let before = try setup.resetRow(user: "alice")
@@ -99,7 +99,7 @@ struct EventPickupTests {
             defer { setup.cleanup() }
             let daemon = try setup.daemon()
             defer { daemon.stop() }
-            #expect(await daemon.waitReady(), "not ready: \(daemon.log)")
+            #expect(await daemon.waitReady(timeout: 120), "not ready: \(daemon.log)")
             #expect(try daemon.status()["wakeup"]?.stringValue == "inotify")
             try await Task.sleep(for: .seconds(1))
             let queue = try setup.queue()
