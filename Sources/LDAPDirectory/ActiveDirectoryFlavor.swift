@@ -42,12 +42,12 @@ public final class ActiveDirectoryFlavor: DirectoryFlavorOperations {
         }
         let filter = LDAPFilter.identity(userFilter: config.userFilter, attributes: config.identityAttributes, identity: identity)
         let base = config.baseDN, attributes = userAttributes
-        let found: (count: Int, entry: LDAPEntry?, groups: [String])
+        let found: (count: Int, entry: LDAPEntry?, groups: (member: [String], undecided: [String]))
         do {
             found = try await pool.withHandle { h throws(LDAPError) in
                 let r = try h.search(base: base, scope: .subtree, filter: filter, attributes: attributes, sizeLimit: 2)
                 guard r.entries.count == 1, !r.sizeLimitHit, var entry = r.entries.first else {
-                    return (r.sizeLimitHit ? max(2, r.entries.count) : r.entries.count, nil, [])
+                    return (r.sizeLimitHit ? max(2, r.entries.count) : r.entries.count, nil, ([], []))
                 }
                 if entry.values(Self.computedFlags).isEmpty {
                     // Some DCs compute this attribute only for base-scope reads.
@@ -63,14 +63,17 @@ public final class ActiveDirectoryFlavor: DirectoryFlavorOperations {
             if found.count == 0 { throw .notFound }
             throw .ambiguous(count: found.count)
         }
-        return user(from: entry, memberOf: found.groups)
+        var user = user(from: entry, memberOf: found.groups.member)
+        user.undecidedGroups = Set(found.groups.undecided.map(DirectoryUser.normalize(dn:)))
+        return user
     }
 
     /// The groups of `groups` that `userDN` belongs to, nested membership included: one
-    /// base-scope search per group with the in-chain rule (a group that does not exist is
-    /// simply not a membership).
-    static func memberships(of userDN: String, in groups: [String], handle h: LDAPHandle) throws(LDAPError) -> [String] {
+    /// base-scope search per group with the in-chain rule. A group the service account cannot
+    /// see (it does not exist, or is hidden from it) is undecided: the policy fails closed on it.
+    static func memberships(of userDN: String, in groups: [String], handle h: LDAPHandle) throws(LDAPError) -> (member: [String], undecided: [String]) {
         var member: [String] = []
+        var undecided: [String] = []
         let filter = ActiveDirectoryEncoding.inChainMemberFilter(userDN: userDN)
         for group in groups {
             do {
@@ -78,11 +81,11 @@ public final class ActiveDirectoryFlavor: DirectoryFlavorOperations {
                     member.append(group)
                 }
             } catch {
-                if error.code == LDAPCode.noSuchObject { continue }
+                if error.code == LDAPCode.noSuchObject || error.code == LDAPCode.invalidDNSyntax { undecided.append(group); continue }
                 throw error
             }
         }
-        return member
+        return (member, undecided)
     }
 
     func user(from entry: LDAPEntry, memberOf groups: [String]) -> DirectoryUser {
@@ -103,6 +106,8 @@ public final class ActiveDirectoryFlavor: DirectoryFlavorOperations {
             passwordChangedAt: stamp.flatMap(ActiveDirectoryEncoding.date(fromFiletime:))
         )
     }
+
+    func clearCaches() {}
 
     // MARK: readback
 

@@ -12,6 +12,7 @@ protocol DirectoryFlavorOperations: Sendable {
     func findUser(identity: String, groupsOfInterest: [String]) async throws(DirectoryError) -> DirectoryUser
     func apply(_ write: PasswordWrite, to user: DirectoryUser) async throws(DirectoryError)
     func readBack(user: DirectoryUser, intentStamp: String?, newPassword: Secret?) async throws(DirectoryError) -> ReadbackVerdict
+    func clearCaches()
 }
 
 /// Why a `[directory]` configuration cannot be used. Refused at start, before any connection.
@@ -73,6 +74,8 @@ public final class LDAPDirectoryService: PasswordDirectory {
     public func health() async -> [EndpointHealth] { pool.health() }
 
     public func taskExecutor(forWorker worker: Int) -> (any TaskExecutor)? { pool.taskExecutor(forWorker: worker) }
+
+    public func clearCaches() { flavor.clearCaches() }
 
     public func shutdown() async { await pool.shutdown() }
 

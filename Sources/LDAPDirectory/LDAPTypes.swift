@@ -116,6 +116,7 @@ public enum LDAPCode {
     public static let constraintViolation: Int32 = 19
     public static let attributeOrValueExists: Int32 = 20
     public static let noSuchObject: Int32 = 32
+    public static let invalidDNSyntax: Int32 = 34
     public static let invalidCredentials: Int32 = 49
     public static let insufficientAccess: Int32 = 50
     public static let busy: Int32 = 51

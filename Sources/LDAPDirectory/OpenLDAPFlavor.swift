@@ -18,7 +18,7 @@ struct OpenLDAPFlavor: DirectoryFlavorOperations {
         self.config = config
         self.pool = pool
         self.logger = logger
-        groups = OpenLDAPGroupWalker(baseDN: config.baseDN, pool: pool)
+        groups = OpenLDAPGroupWalker(config: config, pool: pool)
     }
 
     private var userAttributes: [String] {
@@ -57,7 +57,9 @@ struct OpenLDAPFlavor: DirectoryFlavorOperations {
             mustChangeFlagged: entry.string("pwdReset")?.uppercased() == "TRUE")
         if !groupsOfInterest.isEmpty {
             do {
-                user.memberOf = try await groups.membership(of: entry.dn, directGroups: entry.strings("memberOf"), among: groupsOfInterest)
+                let found = try await groups.membership(of: entry.dn, directGroups: entry.strings("memberOf"), among: groupsOfInterest)
+                user.memberOf = found.member
+                user.undecidedGroups = found.undecided
             } catch {
                 throw Self.map(error, write: false)
             }
@@ -134,6 +136,8 @@ struct OpenLDAPFlavor: DirectoryFlavorOperations {
         let stamp = entry.string("pwdChangedTime")
         return stamp != nil && stamp != intentStamp ? .applied : .notApplied
     }
+
+    func clearCaches() { groups.clearCaches() }
 
     /// The entry's current `pwdAccountLockedTime`, nil when not locked.
     private func lockTime(_ dn: String) async throws(DirectoryError) -> String? {

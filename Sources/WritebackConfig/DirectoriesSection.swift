@@ -4,8 +4,11 @@ import WritebackCore
 /// `[directory]` (one table, as before) or `[[directory]]` (several, each with a `name` and
 /// the `route`s it owns). Exists to enforce, at load, what makes routing unambiguous: unique
 /// names, every route owned by exactly one entry (an overlap names both entries with file and
-/// line), at most one `default = true`, no entry that could receive nothing, and base DNs that
-/// do not nest (the state store keys history and throttle counters by DN).
+/// line), at most one `default = true`, no entry that could receive nothing, and no two entries
+/// with the same base DN (the state store keys history and throttle counters by DN, so two
+/// trees with the same DNs would share them). Nested base DNs (an AD forest
+/// `DC=corp,DC=example,DC=org` beside an OpenLDAP `dc=example,dc=org`) are allowed: their
+/// entries' DNs differ unless the outer tree holds the inner one's subtree itself.
 enum DirectoriesSection {
     static func read(_ value: TOMLValueConvertible, policy: PolicyConfig, _ context: ParseContext) throws(ConfigError) -> [DirectoryConfig] {
         if let table = value.table {
@@ -71,7 +74,7 @@ enum DirectoriesSection {
         for i in entries.indices {
             for j in entries.indices where j < i {
                 let a = DirectoryUser.normalize(dn: entries[j].config.baseDN), b = DirectoryUser.normalize(dn: entries[i].config.baseDN)
-                if a == b || a.hasSuffix("," + b) || b.hasSuffix("," + a) {
+                if a == b {
                     throw error(i, "base_dn", "\"\(entries[i].config.baseDN)\" is the same tree as directory \"\(entries[j].config.name)\"'s base_dn (\(at(j, "base_dn"))): their users' DNs could collide in the state store (history, throttle)")
                 }
             }

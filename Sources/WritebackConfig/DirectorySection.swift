@@ -8,7 +8,7 @@ import WritebackCore
 enum DirectorySection {
     static let keys = ["flavor", "uri", "start_tls", "ca_file", "base_dn", "user_filter", "identity_attributes",
                        "bind_method", "bind_dn", "bind_password_file", "keytab", "connections", "timeout_seconds",
-                       "alternate_mail_attribute", "allow_plain_loopback", "doctor_test_user",
+                       "alternate_mail_attribute", "allow_plain_loopback", "doctor_test_user", "group_base_dn",
                        "name", "route", "default", "strip_prefix", "strip_suffix", "policy"]
 
     /// One directory table. `section` names it in messages (`directory`, `directory[contoso]`),
@@ -53,6 +53,10 @@ enum DirectorySection {
             config.alternateMailAttribute = alt
         }
         if let user = try r.string("doctor_test_user"), !user.isEmpty { config.doctorTestUser = user }
+        if let groupBase = try r.string("group_base_dn"), !groupBase.isEmpty {
+            try checkDN(groupBase, "group_base_dn", r)
+            config.groupBaseDN = groupBase
+        }
         try readRouting(&config, r, needsName: needsName)
         let policyTable = try r.subtable("policy")
         if policyTable != nil || checkPolicy {

@@ -91,6 +91,10 @@ public struct DirectoryConfig: Sendable, Hashable {
     /// An ordinary user entry `writebackctl doctor` may read (and no-op modify) to prove the
     /// service account's rights; nil: doctor checks rights on the first user it finds.
     public var doctorTestUser: String? = nil
+    /// Where OpenLDAP groups are searched for `sspr_groups` / `protected_groups` (nested
+    /// membership); nil: the naming context (RootDSE `namingContexts`) that holds `baseDN`, so
+    /// groups in `ou=groups` are found when users live in `ou=people`.
+    public var groupBaseDN: String? = nil
 
     public init(flavor: DirectoryFlavor, uris: [String], baseDN: String, userFilter: String? = nil, identityAttributes: [String]? = nil) {
         self.flavor = flavor; self.uris = uris; self.baseDN = baseDN

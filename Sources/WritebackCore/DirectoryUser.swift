@@ -20,6 +20,10 @@ public struct DirectoryUser: Sendable, Hashable {
     /// The configured groups of interest (sspr_groups, protected_groups) this user belongs to,
     /// nested membership included, as DNs normalised by `DirectoryUser.normalize(dn:)`.
     public var memberOf: Set<String>
+    /// Groups of interest whose membership could not be decided: the group does not exist or
+    /// the service account may not read it (or its `member` values). Normalised like
+    /// `memberOf`. The policy fails closed on them: an undecided protected group protects.
+    public var undecidedGroups: Set<String> = []
     /// The directory's own marker of the last password write, as its raw attribute value:
     /// AD `pwdLastSet` (FILETIME string), OpenLDAP `pwdChangedTime` (generalized time).
     /// Recorded as the write intent; a different value on readback means the write happened.

@@ -11,13 +11,17 @@ import WritebackCore
 /// `config_loaded_at` and `config_error`. Sections that hold open resources (directory,
 /// queue, state, control socket, outbox) take effect only after a restart, and the log says so;
 /// a directory's rules (`[directory.policy]`) are not such a resource and reload with the rest.
+/// Every reload also clears what the directory service cached (group readability, effective
+/// password policies), so a policy changed in the directory is seen at once.
 public final class ConfigReloader: Service, Sendable {
     let path: String
     let state: DaemonState
     let logger: Logger
+    /// Their caches (group readability, password policies) are cleared on every reload.
+    let directories: [any PasswordDirectory]
 
-    init(path: String, state: DaemonState, logger: Logger) {
-        self.path = path; self.state = state; self.logger = logger
+    init(path: String, state: DaemonState, logger: Logger, directories: [any PasswordDirectory] = []) {
+        self.path = path; self.state = state; self.logger = logger; self.directories = directories
     }
 
     public func run() async throws {
@@ -31,6 +35,8 @@ public final class ConfigReloader: Service, Sendable {
     /// Returns nil on success, else the reason the old configuration was kept.
     @discardableResult
     public func reload(now: Date = Date()) -> String? {
+        // What was read from the directory is read afresh, whether or not the file is good.
+        for directory in directories { directory.clearCaches() }
         let old = state.runtime.config
         var config: Configuration
         do {

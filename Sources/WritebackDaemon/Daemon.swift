@@ -84,7 +84,7 @@ public enum Daemon {
         let monitor = MonitorService(queue: queue, stateStore: stateStore, lanes: lanes, state: state,
                                      metrics: metrics, systemd: systemd, logger: logger, wakeSource: wakeSource,
                                      outboxBacklog: { [outbox = config.outbox] in OutboxBacklog.scan(outbox) })
-        let reloader = ConfigReloader(path: configPath, state: state, logger: logger)
+        let reloader = ConfigReloader(path: configPath, state: state, logger: logger, directories: lanes.map(\.directory))
         let handler = DaemonControlHandler(queue: queue, state: state, metrics: metrics, monitor: monitor, reloader: reloader,
                                            worker: worker, lanes: lanes, outboxBacklog: { [outbox = config.outbox] in OutboxBacklog.scan(outbox) }, logger: logger)
         let server: ControlServer

@@ -8,7 +8,7 @@ import Glibc
 
 /// The directory checks of `writebackctl doctor`, per URI: reachable (TCP connect or the ldapi
 /// socket), TLS verifies with `ca_file`, the service account binds; then, on the first URI that
-/// binds, the service account's rights (`DoctorRights`). Each failure says what to change.
+/// binds, the service account's rights (`DoctorRights`) and the configured groups (`DoctorGroups`). Each failure says what to change.
 enum DoctorDirectory {
     static func run(_ config: Configuration) async -> [DoctorCheck] {
         let d = config.directory
@@ -36,6 +36,7 @@ enum DoctorDirectory {
                 if !rightsChecked {
                     rightsChecked = true
                     out += await DoctorRights.run(pool: pool, config: d)
+                    out += await DoctorGroups.run(pool: pool, config: config)
                 }
             } catch {
                 // ldaps:// handshakes lazily, inside the bind: a -1/-11 there is the TLS (or

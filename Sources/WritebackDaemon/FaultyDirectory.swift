@@ -59,6 +59,8 @@ final class FaultyDirectory: PasswordDirectory {
         try await inner.findUser(identity: identity, groupsOfInterest: groupsOfInterest)
     }
 
+    func clearCaches() { inner.clearCaches() }
+
     func apply(_ write: PasswordWrite, to user: DirectoryUser) async throws(DirectoryError) {
         if writeDelay > .zero { try? await Task.sleep(for: writeDelay) }
         if fault == .crashAfterWrite {

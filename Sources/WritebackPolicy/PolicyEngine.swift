@@ -14,6 +14,10 @@ import WritebackCore
 /// - `not_registered` also covers a missing `registration_confirmed_at` while
 ///   `reconfirm_days > 0` (the portal cannot prove the registration is fresh).
 /// - `throttle_per_hour = 0` disables throttling.
+/// - A group of interest whose membership the directory could not decide (it does not exist,
+///   or the service account may not read it) fails closed: an undecided protected group
+///   protects (`protected_account`/`protected_group_unreadable`), an undecided sspr group does
+///   not admit (`not_in_scope`/`sspr_group_unreadable` when no other sspr group admits).
 /// - Refusals other than `password_policy` carry a short machine `detail` naming the sub-reason
 ///   (for example `registration_expired`); it never contains user data.
 public struct PolicyEngine: Sendable {
@@ -46,6 +50,11 @@ public struct PolicyEngine: Sendable {
         public static let methodNotRegistered = "method_not_registered"
         public static let adminCount = "admin_count"
         public static let protectedGroup = "protected_group"
+        /// A protected group the service account cannot read (or that does not exist): the
+        /// user might be in it, so they are treated as protected (fail closed; doctor says why).
+        public static let protectedGroupUnreadable = "protected_group_unreadable"
+        /// Not in any readable sspr group, and some sspr group cannot be read.
+        public static let ssprGroupUnreadable = "sspr_group_unreadable"
     }
 
     /// `sspr_disabled` (scope `none`; `unlock` with `allow_unlock_without_reset = false`,
@@ -63,7 +72,8 @@ public struct PolicyEngine: Sendable {
     /// `recentSuccesses`: this user's successful requests in the rolling hour before `now`.
     public func checkEligibility(_ request: ResetRequest, user: DirectoryUser, recentSuccesses: Int, now: Date) -> Outcome? {
         if policy.ssprScope == .selected && !ssprGroups.contains(where: user.memberOf.contains) {
-            return Outcome(.notInScope)
+            return ssprGroups.contains(where: user.undecidedGroups.contains)
+                ? Outcome(.notInScope, detail: Detail.ssprGroupUnreadable) : Outcome(.notInScope)
         }
         if licenses.enforce && !request.licenses.contains(where: { eligibleSKUs.contains($0.uppercased()) }) {
             return Outcome(.notLicensed)
@@ -75,6 +85,9 @@ public struct PolicyEngine: Sendable {
         if user.adminCount { return Outcome(.protectedAccount, detail: Detail.adminCount) }
         if protectedGroups.contains(where: user.memberOf.contains) {
             return Outcome(.protectedAccount, detail: Detail.protectedGroup)
+        }
+        if protectedGroups.contains(where: user.undecidedGroups.contains) {
+            return Outcome(.protectedAccount, detail: Detail.protectedGroupUnreadable)
         }
         if policy.throttlePerHour > 0 && recentSuccesses >= policy.throttlePerHour { return Outcome(.throttled) }
         return nil

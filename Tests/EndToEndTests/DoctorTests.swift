@@ -26,19 +26,21 @@ struct DoctorTests {
         }
 
         func write(uri: String? = nil, caFile: String? = nil, bindDN: String? = nil, passwordFile: String? = nil,
-                   extra: String = "") throws {
+                   extra: String = "", baseDN: String? = nil, policy: String = "") throws {
             let text = """
             [directory]
             flavor = "openldap"
             uri = ["\(uri ?? slapd.uri)"]
             start_tls = true
             ca_file = "\(caFile ?? slapd.caFile)"
-            base_dn = "\(slapd.baseDN)"
+            base_dn = "\(baseDN ?? slapd.baseDN)"
             bind_dn = "\(bindDN ?? slapd.bindDN)"
             bind_password_file = "\(passwordFile ?? slapd.bindPasswordFile)"
             timeout_seconds = 3
             doctor_test_user = "alice"
             \(extra)
+
+            \(policy.isEmpty ? "" : "[policy]\n" + policy)
 
             \(localConfigSections(dir: dir))
             """
@@ -112,6 +114,34 @@ struct DoctorTests {
             let write = try #require(Self.check(report, "directory rights write"))
             #expect(!write.ok && write.detail.contains("no write access to userPassword, pwdAccountLockedTime, pwdReset"), "\(write)")
             #expect(write.fix?.contains("write") == true && write.fix?.contains("manage") == true)
+        }
+    }
+
+    @Test("every configured group is checked: readable ones pass, a hidden or missing one fails with its consequence")
+    func groups() async throws {
+        try await withSlapd { slapd in
+            let s = try Setup(slapd); defer { s.cleanup() }
+            let g = slapd.groupDN
+            try s.write(baseDN: slapd.peopleDN, policy: """
+                sspr_scope = "selected"
+                sspr_groups = ["\(g("sspr-users"))", "\(g("no-such-group"))"]
+                protected_groups = ["\(g("admins"))", "\(g("restricted"))"]
+                """)
+            let report = await s.run()
+            #expect(!report.ok)
+            let base = try #require(Self.check(report, "directory group_base_dn"), "\(report.text())")
+            #expect(base.ok && base.detail.contains(slapd.baseDN) && base.detail.contains("naming context"), "\(base)")
+            #expect(Self.check(report, "group \(g("sspr-users"))")?.ok == true, "\(report.text())")
+            #expect(Self.check(report, "group \(g("admins"))")?.ok == true, "\(report.text())")
+            let hidden = try #require(Self.check(report, "group \(g("restricted"))"))
+            #expect(!hidden.ok && hidden.detail.contains("protected_group_unreadable") && hidden.fix?.contains("read") == true, "\(hidden)")
+            let missing = try #require(Self.check(report, "group \(g("no-such-group"))"))
+            #expect(!missing.ok && missing.detail.contains("sspr_groups") && missing.fix?.contains("correct the DN") == true, "\(missing)")
+            // Groups outside the group base are named too.
+            try s.write(extra: "group_base_dn = \"\(slapd.peopleDN)\"", baseDN: slapd.peopleDN, policy: "protected_groups = [\"\(g("admins"))\"]")
+            let narrow = await s.run()
+            let outside = try #require(Self.check(narrow, "group \(g("admins"))"))
+            #expect(!outside.ok && outside.detail.contains("outside the group base"), "\(outside)")
         }
     }
 

@@ -10,8 +10,10 @@ enum OpenLDAPFixture {
     /// A service bound as the write-only account over StartTLS with the test CA.
     static func service(_ slapd: Slapd, uris: [String]? = nil, caFile: String? = nil, startTLS: Bool = true,
                         bindDN: String? = nil, passwordFile: String? = nil, bindMethod: BindMethod = .simple,
-                        timeout: Double = 5, connections: Int = 2, alternateMail: String? = "mailLocalAddress") throws -> LDAPDirectoryService {
-        var c = DirectoryConfig(flavor: .openldap, uris: uris ?? [slapd.uri], baseDN: slapd.baseDN)
+                        timeout: Double = 5, connections: Int = 2, alternateMail: String? = "mailLocalAddress",
+                        baseDN: String? = nil, groupBaseDN: String? = nil) throws -> LDAPDirectoryService {
+        var c = DirectoryConfig(flavor: .openldap, uris: uris ?? [slapd.uri], baseDN: baseDN ?? slapd.baseDN)
+        c.groupBaseDN = groupBaseDN
         c.startTLS = startTLS
         c.caFile = caFile ?? slapd.caFile
         c.bindMethod = bindMethod

@@ -27,6 +27,12 @@ public struct Slapd: Sendable {
     public var baseDN: String { facts["BASE_DN"]! }
     public var peopleDN: String { facts["PEOPLE_DN"]! }
     public var groupsDN: String { facts["GROUPS_DN"]! }
+    /// Whether the memberof overlay runs (`start(memberOf: true)`).
+    public var memberOf: Bool { facts["MEMBEROF"] == "yes" }
+    /// The ppolicy default (`ppolicy_default`), readable by the service account in cn=config.
+    public var defaultPolicyDN: String { facts["DEFAULT_POLICY_DN"]! }
+    /// A group DN under ou=groups.
+    public func groupDN(_ cn: String) -> String { "cn=\(cn),\(groupsDN)" }
     /// The `write`-only service account (`cn=writebackd,ou=services,…`).
     public var bindDN: String { facts["BIND_DN"]! }
     public var bindPasswordFile: String { facts["BIND_PASSWORD_FILE"]! }
@@ -48,13 +54,15 @@ public struct Slapd: Sendable {
     /// Starts a new server. `benchUsers` adds uid=bench00001… under ou=bench sharing
     /// `benchPasswordFile`; `dbnosync` trades durability for speed (benchmarks). `baseDN`
     /// (`dc=…,dc=…`) instead of dc=example,dc=org gives a second, different tree; its users'
-    /// mail addresses follow it (`dc=contoso,dc=com` → `alice@contoso.com`).
-    public static func start(benchUsers: Int = 0, dbnosync: Bool = false, baseDN: String? = nil) throws -> Slapd {
+    /// mail addresses follow it (`dc=contoso,dc=com` → `alice@contoso.com`). `memberOf` runs the
+    /// memberof overlay.
+    public static func start(benchUsers: Int = 0, dbnosync: Bool = false, baseDN: String? = nil, memberOf: Bool = false) throws -> Slapd {
         let dir = try Slapd.makeTempDir(prefix: "slapd")
         var args = ["start", dir, "--watch-pid", String(getpid())]
         if let baseDN { args += ["--base", baseDN] }
         if benchUsers > 0 { args += ["--users", String(benchUsers)] }
         if dbnosync { args.append("--dbnosync") }
+        if memberOf { args.append("--memberof") }
         let r = try ToolRunner.run("/bin/bash", [script] + args)
         guard r.status == 0 else {
             throw SlapdHarnessError.startFailed("slapd.sh exited \(r.status): \(r.stderr)")
@@ -191,12 +199,12 @@ public struct Slapd: Sendable {
 }
 
 /// Runs `body` with a fresh slapd and stops it afterwards, also when `body` throws.
-public func withSlapd<T>(benchUsers: Int = 0, dbnosync: Bool = false, baseDN: String? = nil,
+public func withSlapd<T>(benchUsers: Int = 0, dbnosync: Bool = false, baseDN: String? = nil, memberOf: Bool = false,
                          isolation: isolated (any Actor)? = #isolation,
                          _ body: (Slapd) async throws -> T) async throws -> T {
     // Off the cooperative pool: starting slapd waits for a script (and, with bench users, for
     // slapadd), and on 2 cores a blocked pool thread stalls every other test.
-    let slapd = try await offPool("slapd-start") { try Slapd.start(benchUsers: benchUsers, dbnosync: dbnosync, baseDN: baseDN) }
+    let slapd = try await offPool("slapd-start") { try Slapd.start(benchUsers: benchUsers, dbnosync: dbnosync, baseDN: baseDN, memberOf: memberOf) }
     defer { slapd.stop() }
     return try await body(slapd)
 }

@@ -44,6 +44,8 @@ struct ConfigLoaderTests {
         ("fractional timeout", ["directory": ["timeout_seconds = 2.5"]], { $0.directory.timeoutSeconds == 2.5 }),
         ("integer timeout", ["directory": ["timeout_seconds = 3"]], { $0.directory.timeoutSeconds == 3 }),
         ("alternate mail", ["directory": ["alternate_mail_attribute = \"otherMailbox\""]], { $0.directory.alternateMailAttribute == "otherMailbox" }),
+        ("group base", ["directory": ["group_base_dn = \"ou=groups,dc=example,dc=org\""]], { $0.directory.groupBaseDN == "ou=groups,dc=example,dc=org" }),
+        ("group base unset: the naming context at run time", [:], { $0.directory.groupBaseDN == nil }),
         ("postgres queue and state", ["queue": ["backend = \"postgres\"", "url = \"postgres://writebackd@db.example.org/writeback\""], "state": ["url = \"postgresql://writebackd@db.example.org/writeback\""]],
          { $0.queue.path == nil && $0.queue.url != nil && $0.state.path == nil && $0.state.url != nil }),
         ("selected scope with groups", ["policy": ["sspr_scope = \"selected\"", "sspr_groups = [\"cn=sspr,ou=groups,dc=example,dc=org\"]"]], { $0.policy.ssprScope == .selected }),
@@ -113,6 +115,8 @@ struct ConfigLoaderTests {
         (["directory": ["timeout_seconds = 0"]], "directory.timeout_seconds", "out of range"),
         (["directory": ["timeout_seconds = \"10\""]], "directory.timeout_seconds", "expected a number"),
         (["directory": ["alternate_mail_attribute = \"other mail\""]], "directory.alternate_mail_attribute", "not an attribute"),
+        (["directory": ["group_base_dn = \"groups\""]], "directory.group_base_dn", "not a DN"),
+        (["directory": ["group_base_dn = 7"]], "directory.group_base_dn", "expected a string"),
         // [queue]
         (["queue": ["backend = \"mysql\""]], "queue.backend", "not one of"),
         (["queue": ["url = \"postgres://db/x\""]], "queue.url", "only used with backend"),

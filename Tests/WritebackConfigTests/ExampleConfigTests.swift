@@ -80,6 +80,7 @@ struct ExampleConfigTests {
         let c = try Self.load("openldap.toml")
         #expect(c.directory.flavor == .openldap && c.directory.startTLS)
         #expect(c.directory.timeoutSeconds == 5)
+        #expect(c.directory.groupBaseDN == "ou=groups,dc=example,dc=org")
         #expect(c.keys.producerPublicKeys.count == 2)
         #expect(!c.licenses.enforce)
         #expect(c.control.metricsListen == "127.0.0.1:9469")

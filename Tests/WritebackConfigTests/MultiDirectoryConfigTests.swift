@@ -123,7 +123,7 @@ struct MultiDirectoryConfigTests {
         (text(contoso: ["route = [\"@a.test\", \"@A.test\"]"]).replacingOccurrences(of: "route = [\"@contoso.com\", \"CONTOSO\\\\\"]\n", with: ""),
          "directory[contoso].route", "listed twice"),
         (text().replacingOccurrences(of: "route = [\"@contoso.com\", \"CONTOSO\\\\\"]\n", with: ""), "directory[contoso].route", "would receive no request"),
-        (text().replacingOccurrences(of: "DC=contoso,DC=com\"\nbind_dn", with: "ou=people, dc=Example,dc=org\"\nbind_dn"),
+        (text().replacingOccurrences(of: "DC=contoso,DC=com\"\nbind_dn", with: "dc=Example, dc=org\"\nbind_dn"),
          "directory[contoso].base_dn", "same tree as directory \"corp\"'s base_dn (\(path):5)"),
         (text(policy: ["sspr_groups = [\"cn=sspr,dc=example,dc=org\"]"]), "policy.sspr_groups", "set sspr_groups in that entry's [directory.policy]"),
         (text(policy: ["protected_groups = [\"cn=t0,dc=example,dc=org\"]"]), "policy.protected_groups", "belong to one directory"),
@@ -154,6 +154,12 @@ struct MultiDirectoryConfigTests {
         let c = try parse(text)
         #expect(c.directories.map { c.policy(for: $0).ssprScope } == [.selected, .selected])
         #expect(c.directories.map { c.policy(for: $0).ssprGroups.count } == [1, 1])
+    }
+
+    @Test("nested base DNs are allowed (an AD forest under the OpenLDAP tree's domain)")
+    func nestedBases() throws {
+        let text = Self.text().replacingOccurrences(of: "DC=contoso,DC=com\"\nbind_dn", with: "DC=corp,DC=example,DC=org\"\nbind_dn")
+        #expect(try parse(text).directories[1].baseDN == "DC=corp,DC=example,DC=org")
     }
 
     @Test("errors inside an entry point at that entry's line")

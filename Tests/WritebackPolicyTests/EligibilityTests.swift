@@ -123,6 +123,20 @@ struct EligibilityCase: Sendable, CustomTestStringConvertible {
               expected: Outcome(.protectedAccount, detail: "admin_count")),
         .init(name: "protected group, admin initiated", request: { $0.initiator = .admin(name: "a") },
               user: { $0.memberOf = [DirectoryUser.normalize(dn: Fixture.protectedGroup)] }, expected: Outcome(.protectedAccount, detail: "protected_group")),
+        // Undecided groups (unreadable or missing) fail closed.
+        .init(name: "protected group unreadable protects", user: { $0.undecidedGroups = [DirectoryUser.normalize(dn: Fixture.protectedGroup)] },
+              expected: Outcome(.protectedAccount, detail: "protected_group_unreadable")),
+        .init(name: "protected membership beats unreadable", user: {
+                  $0.memberOf = [DirectoryUser.normalize(dn: Fixture.protectedGroup)]; $0.undecidedGroups = [DirectoryUser.normalize(dn: Fixture.protectedGroup)] },
+              expected: Outcome(.protectedAccount, detail: "protected_group")),
+        .init(name: "an undecided group that is not protected does not protect", user: { $0.undecidedGroups = ["cn=other,dc=example,dc=org"] }, expected: nil),
+        .init(name: "sspr group unreadable: not in scope, says why", policy: { $0.ssprScope = .selected },
+              user: { $0.undecidedGroups = [DirectoryUser.normalize(dn: Fixture.ssprGroup)] },
+              expected: Outcome(.notInScope, detail: "sspr_group_unreadable")),
+        .init(name: "sspr: a readable group admits although another is unreadable",
+              policy: { $0.ssprScope = .selected; $0.ssprGroups = ["cn=a,dc=x", "cn=b,dc=x"] },
+              user: { $0.memberOf = ["cn=b,dc=x"]; $0.undecidedGroups = ["cn=a,dc=x"] }, expected: nil),
+        .init(name: "sspr scope all ignores unreadable groups", user: { $0.undecidedGroups = [DirectoryUser.normalize(dn: Fixture.ssprGroup)] }, expected: nil),
         // Throttle
         .init(name: "throttle below limit", recent: 4, expected: nil),
         .init(name: "throttle at limit", recent: 5, expected: Outcome(.throttled)),

@@ -1,18 +1,25 @@
 #!/usr/bin/env bash
 # slapd.sh — a throwaway OpenLDAP slapd for tests and benchmarks, on loopback only.
 #
-#   slapd.sh start DIR [--users N] [--dbnosync] [--loglevel LEVEL] [--watch-pid PID] [--base dc=…,dc=…]
+#   slapd.sh start DIR [--users N] [--dbnosync] [--memberof] [--loglevel LEVEL] [--watch-pid PID] [--base dc=…,dc=…]
 #   slapd.sh stop DIR
 #   slapd.sh facts DIR
 #
 # `start` makes a test CA (make-ca.sh), a slapd.conf with mdb + ppolicy (default policy:
 # pwdInHistory 5, pwdMinLength 8, pwdCheckQuality 2, pwdLockout TRUE, pwdMaxFailure 3,
 # hash cleartext, use lockout), TLS with the test CA, and loads base dc=example,dc=org (or --base; mail addresses follow it: dc=contoso,dc=com → @contoso.com) with
-# people, nested groups and two service accounts:
+# people (ou=people), nested groups (ou=groups, outside ou=people: the common layout) and two
+# service accounts:
 #   cn=writebackd,ou=services,…  `write` (not manage) on userPassword, pwdAccountLockedTime,
 #                                pwdReset; read on everything else. ldapi EXTERNAL as the
 #                                current uid/gid maps to it.
 #   cn=reader,ou=services,…      read-only (for directory_permission tests).
+# cn=restricted,ou=groups (member erin) is hidden from both accounts by an ACL, and
+# cn=above-restricted has it as a member: the unreadable-group cases. The service account may
+# read olcPPolicyDefault in cn=config, as an operator grants it so that the daemon knows which
+# policy applies to users without pwdPolicySubentry.
+# `--memberof` adds the memberof overlay (users and groups get memberOf); the groups are then
+# added over LDAP after the start, since slapadd does not run overlays.
 # Passwords are random, made here, and live only in DIR/secrets/ (mode 0600, no trailing
 # newline; `ldap* -y FILE` reads them as is). It listens on ldap://127.0.0.1:PORT (StartTLS
 # available) and ldapi:// in DIR, and prints KEY=VALUE facts (also kept in DIR/facts.env).
@@ -51,10 +58,12 @@ bench_users=0
 nosync=""
 loglevel=none
 watch_pid=""
+memberof=""
 while [ $# -gt 0 ]; do
     case "$1" in
     --users) bench_users=$2; shift 2 ;;
     --dbnosync) nosync=dbnosync; shift ;;
+    --memberof) memberof=yes; shift ;;
     --loglevel) loglevel=$2; shift 2 ;;
     --watch-pid) watch_pid=$2; shift 2 ;;
     --base) BASE=$2; shift 2 ;;
@@ -120,6 +129,7 @@ include /etc/ldap/schema/misc.schema
 modulepath /usr/lib/ldap
 moduleload back_mdb
 moduleload ppolicy
+$([ -n "$memberof" ] && echo "moduleload memberof")
 pidfile $dir/slapd.pid
 argsfile $dir/slapd.args
 logfile $dir/slapd.log
@@ -129,6 +139,12 @@ TLSCertificateFile $CERT_FILE
 TLSCertificateKeyFile $KEY_FILE
 password-hash {SSHA}
 authz-regexp "^gidNumber=$gid[+]uidNumber=$uid,cn=peercred,cn=external,cn=auth\$" "$SVC_DN"
+
+database config
+access to dn.subtree="cn=config" attrs=entry,objectClass,olcOverlay,olcPPolicyDefault
+    by dn.exact="$SVC_DN" read
+    by * none
+access to * by * none
 
 database mdb
 suffix "$BASE"
@@ -141,6 +157,7 @@ index objectClass eq
 index uid,mail,cn eq
 index member eq
 
+$([ -n "$memberof" ] && printf 'overlay memberof\nmemberof-group-oc groupOfNames\nmemberof-member-ad member\nmemberof-memberof-ad memberOf\n')
 overlay ppolicy
 ppolicy_default "cn=default,ou=policies,$BASE"
 ppolicy_hash_cleartext
@@ -152,6 +169,8 @@ access to attrs=userPassword
     by dn.exact="$SVC_DN" write
     by self write
     by anonymous auth
+    by * none
+access to dn.exact="cn=restricted,ou=groups,$BASE"
     by * none
 access to attrs=pwdAccountLockedTime,pwdReset
     by dn.exact="$SVC_DN" write
@@ -183,6 +202,21 @@ group() { # cn member-dn...
 }
 P() { echo "uid=$1,ou=people,$BASE"; }
 G() { echo "cn=$1,ou=groups,$BASE"; }
+groups() {
+    # Nested: alice ∈ tier2 ∈ helpdesk ∈ sspr-users; carol ∈ helpdesk; bob ∈ sspr-users.
+    group tier2 "$(P alice)"
+    group helpdesk "$(G tier2)" "$(P carol)"
+    group sspr-users "$(G helpdesk)" "$(P bob)"
+    group admins "$(P dave)"
+    # A cycle (the walk must stop) and a chain deeper than 8 levels (the walk is bounded).
+    group loop-a "$(G loop-b)" "$(P frank)"
+    group loop-b "$(G loop-a)"
+    group chain1 "$(P grace)"
+    for i in $(seq 2 10); do group "chain$i" "$(G "chain$((i - 1))")"; done
+    # Unreadable: erin ∈ restricted (hidden by an ACL) ∈ above-restricted.
+    group restricted "$(P erin)"
+    group above-restricted "$(G restricted)"
+}
 {
     printf 'dn: %s\nobjectClass: dcObject\nobjectClass: organization\ndc: %s\no: Example Org\n\n' "$BASE" "$FIRST_DC"
     for ou in people groups services policies; do
@@ -230,16 +264,7 @@ EOF
     person erin "Erin Evans" Evans "Erin Evans" shared@$MAIL_DOMAIN
     person frank "Frank Fox" Fox "Frank Fox" shared@$MAIL_DOMAIN
     person grace "Grace Green" Green "Grâce Grün-Ørsted" grace@$MAIL_DOMAIN
-    # Nested: alice ∈ tier2 ∈ helpdesk ∈ sspr-users; carol ∈ helpdesk; bob ∈ sspr-users.
-    group tier2 "$(P alice)"
-    group helpdesk "$(G tier2)" "$(P carol)"
-    group sspr-users "$(G helpdesk)" "$(P bob)"
-    group admins "$(P dave)"
-    # A cycle (the walk must stop) and a chain deeper than 8 levels (the walk is bounded).
-    group loop-a "$(G loop-b)" "$(P frank)"
-    group loop-b "$(G loop-a)"
-    group chain1 "$(P grace)"
-    for i in $(seq 2 10); do group "chain$i" "$(G "chain$((i - 1))")"; done
+    [ -n "$memberof" ] || groups
     if [ "$bench_users" -gt 0 ]; then
         printf 'dn: ou=bench,%s\nobjectClass: organizationalUnit\nou: bench\n\n' "$BASE"
         h=$(hashof "$bench_pw")
@@ -250,6 +275,7 @@ EOF
         done
     fi
 } >"$dir/data.ldif"
+[ -z "$memberof" ] || groups >"$dir/groups.ldif"
 
 slapadd -q -f "$dir/slapd.conf" -l "$dir/data.ldif" >"$dir/slapadd.log" 2>&1 || {
     cat "$dir/slapadd.log" >&2
@@ -282,6 +308,14 @@ if [ -z "$started" ]; then
     cat "$dir/slapd.start.log" >&2 || true
     exit 1
 fi
+if [ -n "$memberof" ]; then
+    # As the rootdn over ldapi, so the overlay writes memberOf on every member.
+    ldapadd -x -H "$ldapi_uri" -D "$ADMIN_DN" -y "$admin_pw" -f "$dir/groups.ldif" >"$dir/groups.log" 2>&1 || {
+        cat "$dir/groups.log" >&2
+        stop_slapd "$dir"
+        exit 1
+    }
+fi
 
 {
     echo "URI=$uri"
@@ -295,6 +329,8 @@ fi
     echo "BASE_DN=$BASE"
     echo "PEOPLE_DN=ou=people,$BASE"
     echo "GROUPS_DN=ou=groups,$BASE"
+    echo "MEMBEROF=${memberof:-no}"
+    echo "DEFAULT_POLICY_DN=cn=default,ou=policies,$BASE"
     echo "BIND_DN=$SVC_DN"
     echo "BIND_PASSWORD_FILE=$svc_pw"
     echo "READONLY_DN=$RO_DN"
