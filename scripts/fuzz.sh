@@ -5,6 +5,7 @@
 #   scripts/fuzz.sh [TARGET…]     TARGET: payload opener config control-line (default: all)
 #   FUZZ_SECONDS=300              per target (CI: scripts/ci-checks/30-fuzz-short.sh, 60 s)
 #   FUZZ_PARALLEL=1               targets fuzzed at the same time (CI: 2, one per core)
+#   FUZZ_SEED=N                   libFuzzer's seed (CI: 1, so a run repeats the same mutations)
 #
 # The lean build: only the code under test is compiled with the sanitizers, as one module per
 # harness (fuzz/FuzzCodecConfig.swift with the sources of WritebackCore, RequestCodec and
@@ -107,7 +108,7 @@ run_target() {
   cp -n "$root/fuzz/corpus/$target"/* "$corpus/" 2>/dev/null || true
   log="$out/$target.log"
   s=$(date +%s)
-  if WRITEBACKD_FUZZ_TARGET=$target "$exe" "$corpus" -max_total_time="$seconds" -max_len="$max_len" -detect_leaks="$leaks" \
+  if WRITEBACKD_FUZZ_TARGET=$target "$exe" "$corpus" -max_total_time="$seconds" -max_len="$max_len" -detect_leaks="$leaks" ${FUZZ_SEED:+-seed=$FUZZ_SEED} \
        -artifact_prefix="$out/artifacts/$target-" -print_final_stats=1 >"$log" 2>&1; then
     stats=$(grep -E '^stat::number_of_executed_units' "$log" | tail -1 | awk '{print $2}')
     echo "fuzz $target: ok, ${stats:-?} inputs in $(( $(date +%s) - s )) s; corpus $(ls "$corpus" | wc -l) files"

@@ -91,8 +91,11 @@ public final class SQLiteRequestQueue: RequestQueueStore {
             // took milliseconds per claim that way, growing with the queue).
             let limit = max(0, limit)
             let columns = "id, payload, signature, attempts, created_at, intent_recorded, intent_stamp, rowid AS rid"
+            // INDEXED BY: left to itself the planner takes the state index and scans every
+            // pending row for the rare intent (measured: ~675 page reads per request at 10,000
+            // queued, 28 requests/s).
             var rows = try Row.fetchAll(db, sql: """
-                SELECT \(columns) FROM reset_requests
+                SELECT \(columns) FROM reset_requests INDEXED BY reset_requests_intent
                 WHERE intent_recorded = 1 AND state IN ('pending','in_progress')
                   AND ((state = 'pending' AND (not_before IS NULL OR not_before <= ?1))
                     OR (state = 'in_progress' AND (lease_expires_at IS NULL OR lease_expires_at <= ?1)))

@@ -5,4 +5,4 @@
 # minute (only the code under test is instrumented), then two rounds of 60 s.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-FUZZ_SECONDS=${CI_FUZZ_SECONDS:-60} FUZZ_PARALLEL=2 exec scripts/fuzz.sh
+FUZZ_SECONDS=${CI_FUZZ_SECONDS:-60} FUZZ_PARALLEL=2 FUZZ_SEED=${CI_FUZZ_SEED:-1} exec scripts/fuzz.sh
