@@ -71,7 +71,7 @@ struct PickupBench {
                 : try SQLiteRequestQueue.openExisting(path: caseDir + "/queue.sqlite")
             try await Task.sleep(for: .seconds(1))
             let users = (0..<requests).map { String(format: "bench%05d", index * requests + $0 + 1) }
-            let latencies = try await ArrivalLatency.measure(count: requests, gap: 20...200, queue: queue) { i in
+            let latencies = try await PickupArrivals.measure(count: requests, gap: 20...200, queue: queue) { i in
                 var b = RequestBuilder(kind: .reset, user: users[i], initiator: .admin(name: "bench"), ttl: 900)
                 b.licenses = ["AAD_PREMIUM"]
                 return try sealer.build(b, newPassword: Secret("Pk7#" + UUID().uuidString.prefix(16)))
@@ -177,10 +177,11 @@ struct PickupBench {
     }
 }
 
-/// Requests arriving one at a time: each is enqueued, then waited for until terminal (the
+/// Requests arriving one at a time through any queue backend (issue 13's ArrivalLatency reads a
+/// SQLite file; this one asks the queue store, so PostgreSQL works too): each is enqueued, then waited for until terminal (the
 /// queue read every 0.5 ms), then the next comes after a random gap. Returns the sorted
 /// enqueue → terminal latencies in milliseconds.
-enum ArrivalLatency {
+enum PickupArrivals {
     static func measure(count: Int, gap: ClosedRange<Int>, queue: any RequestQueueStore,
                         make: (Int) throws -> SignedRequest) async throws -> [Double] {
         var latencies: [Double] = []
