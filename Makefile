@@ -3,7 +3,7 @@ SWIFT   ?= swift
 PREFIX  ?= /usr/local
 DESTDIR ?=
 
-.PHONY: all deps build release test demo demo-ad bench install deb deb-test clean
+.PHONY: all deps build release test demo demo-ad bench faults fuzz install deb deb-test clean
 
 all: build
 
@@ -34,6 +34,16 @@ demo-ad: deps
 ## Benchmarks: figures and ratios against a baseline measured in the same run.
 bench: deps
 	scripts/bench.sh
+
+## The daemon against real slapd while it is killed, slapd stops or dies, the queue's disk
+## fills, hostile rows arrive: nothing lost, applied twice or leaked (`--short` runs in CI).
+faults: deps
+	scripts/faults.sh
+
+## libFuzzer over the payload decoder, the sealed-field opener, the TOML loader and the control
+## socket's line decoder (FUZZ_SECONDS per target, default 300; CI runs 60 s each).
+fuzz: deps
+	scripts/fuzz.sh
 
 ## dist/writebackd_<version>_amd64.deb from the release binaries (scripts/build-deb.sh).
 deb: deps

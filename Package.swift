@@ -104,7 +104,8 @@ let package = Package(
         ]),
         // `make bench`: figures and ratios against a baseline measured in the same run.
         .executableTarget(name: "writeback-bench", dependencies: [
-            "WritebackDaemon",
+            "WritebackDaemon", "WritebackCore", "WritebackPolicy", "RequestCodec", "RequestQueue", "LDAPDirectory", "ControlSocket",
+            .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 

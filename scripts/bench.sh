@@ -1,16 +1,35 @@
 #!/usr/bin/env bash
-# `make bench`: builds writeback-bench in release mode and runs every benchmark. Each prints its
-# figures beside a baseline measured in the same run (directory: raw C over libldap and an
-# ldappasswd loop against a throwaway slapd, after a warm-up pass, in two rounds of mirrored
-# order so the server's drift cancels; policy: its own goals).
-#   BENCH_USERS (default 6000 per run; the slapd gets 8x that), BENCH_CONNECTIONS (default 4),
-#   BENCH_LDAPPASSWD_USERS (default 200)
+# `make bench`: builds the release binaries (as `make release` ships them) and runs every
+# benchmark. Each prints its figures beside a baseline measured in the same run.
+#   directory: the LDAPDirectory pool against raw C over libldap and an ldappasswd loop
+#     (BENCH_USERS, default 6000 per run; BENCH_CONNECTIONS, default 4; BENCH_LDAPPASSWD_USERS, 200);
+#   policy: the policy engine against its own goals;
+#   drain: the whole daemon against C baselines A (search + Password Modify) and A1 (Password
+#     Modify alone) over 4 StartTLS connections and B (ldappasswd per reset); cost per request
+#     at several N, the default policy (history 24, scrypt), enqueue→written latency, one
+#     round with slapd's fsync on. JSON under bench/results/.
+#     BENCH_DRAIN_REQUESTS (default 10000), BENCH_DRAIN_SCALES (default 1000,10000; add
+#     100000 with BENCH_DRAIN_100K=1, about 3 more minutes), BENCH_LATENCY_REQUESTS (100),
+#     BENCH_HISTORY_REQUESTS (200), BENCH_FSYNC_REQUESTS (2000).
+#   audit: the audit trail (scripts/bench-audit.sh).
+#   BENCH_ONLY=drain (or directory, policy, audit; comma separated) runs a subset.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/release-build.sh --product writeback-bench   # as `make release` ships
-bin=$(swift build -c release --show-bin-path)/writeback-bench
-"$bin" directory --users "${BENCH_USERS:-6000}" --connections "${BENCH_CONNECTIONS:-4}" \
-    --ldappasswd-users "${BENCH_LDAPPASSWD_USERS:-200}"
-"$bin" policy
-scripts/release-build.sh --product writebackctl
-scripts/bench-audit.sh "$(swift build -c release --show-bin-path)/writebackctl"
+scripts/release-build.sh
+bin=$(swift build -c release --show-bin-path)
+only=${BENCH_ONLY:-directory,policy,audit,drain}
+want() { [[ ",$only," == *",$1,"* ]]; }
+echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
+if want directory; then
+  "$bin/writeback-bench" directory --users "${BENCH_USERS:-6000}" --connections "${BENCH_CONNECTIONS:-4}" \
+      --ldappasswd-users "${BENCH_LDAPPASSWD_USERS:-200}"
+fi
+if want policy; then "$bin/writeback-bench" policy; fi
+if want audit; then scripts/bench-audit.sh "$bin/writebackctl"; fi
+if want drain; then
+  scales=${BENCH_DRAIN_SCALES:-1000,10000}
+  [ "${BENCH_DRAIN_100K:-0}" = 1 ] && scales="$scales,100000"
+  "$bin/writeback-bench" drain --bin-dir "$bin" --requests "${BENCH_DRAIN_REQUESTS:-10000}" --scales "$scales" \
+      --latency-requests "${BENCH_LATENCY_REQUESTS:-100}" --history-requests "${BENCH_HISTORY_REQUESTS:-200}" \
+      --fsync-requests "${BENCH_FSYNC_REQUESTS:-2000}" --connections "${BENCH_CONNECTIONS:-4}" --results-dir bench/results
+fi

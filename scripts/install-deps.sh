@@ -17,6 +17,8 @@ PACKAGES=(
   # the Debian package (make deb, its test): dpkg-shlibdeps, strip, lintian, a clean root to
   # install into; promtool (Debian's prometheus package) for contrib/prometheus's rules
   dpkg-dev binutils lintian debootstrap prometheus
+  # make bench / make faults: the C baselines are compiled at run time; perf for profiles
+  gcc libc6-dev linux-perf
 )
 
 missing=()

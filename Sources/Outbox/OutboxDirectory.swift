@@ -52,8 +52,9 @@ struct OutboxDirectory: Sendable {
         }
     }
 
-    /// Writes `data` as `new/<name>` atomically and durably; returns its path.
-    func publish(_ data: Data, as name: String) throws(OutboxError) -> String {
+    /// Writes `data` as `new/<name>` atomically and durably; returns its path. With
+    /// `syncDirectory: false` the caller fsyncs `new/` itself (once for a batch of messages).
+    func publish(_ data: Data, as name: String, syncDirectory sync: Bool = true) throws(OutboxError) -> String {
         let temporary = path(.tmp, "\(name).\(getpid()).tmp")
         try writeFile(temporary, data)
         let final = path(.new, name)
@@ -62,7 +63,7 @@ struct OutboxDirectory: Sendable {
             unlink(temporary)
             throw .posix("rename to", final, errno: code)
         }
-        try syncDirectory(path(.new))
+        if sync { try syncDirectory(path(.new)) }
         return final
     }
 

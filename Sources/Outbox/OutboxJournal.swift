@@ -63,11 +63,19 @@ struct OutboxJournal: Sendable {
     }()
 
     func append(_ line: OutboxJournalLine) throws(OutboxError) {
-        var data: Data
-        do { data = try Self.encoder.encode(line) } catch {
-            throw .io(operation: "encode journal line", path: path, reason: "\(error)")
+        try append([line])
+    }
+
+    /// Several lines in one `write(2)` and one `fsync` (a batch of confirmations); none: nothing.
+    func append(_ lines: [OutboxJournalLine]) throws(OutboxError) {
+        guard !lines.isEmpty else { return }
+        var data = Data()
+        for line in lines {
+            do { data.append(try Self.encoder.encode(line)) } catch {
+                throw .io(operation: "encode journal line", path: path, reason: "\(error)")
+            }
+            data.append(0x0A)
         }
-        data.append(0x0A)
         let fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, OutboxDirectory.fileMode)
         guard fd >= 0 else { throw .posix("open", path) }
         defer { close(fd) }

@@ -39,6 +39,14 @@ enum QueueSchema {
         migrator.registerMigration("v2-directory") { db in
             try db.execute(sql: "ALTER TABLE reset_requests ADD COLUMN directory TEXT")
         }
+        // Claims look for open rows with a recorded intent first; without this index that
+        // question scanned every pending row at every claim.
+        migrator.registerMigration("v3-intent-index") { db in
+            try db.execute(sql: """
+                CREATE INDEX reset_requests_intent ON reset_requests (created_at)
+                    WHERE intent_recorded = 1 AND state IN ('pending','in_progress');
+                """)
+        }
         return migrator
     }
 }

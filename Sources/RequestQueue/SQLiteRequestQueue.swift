@@ -18,6 +18,8 @@ public final class SQLiteRequestQueue: RequestQueueStore {
     /// Completions between two WAL truncations while the queue is busy.
     static let checkpointEvery = 256
     private let completions = Counter()
+    /// Intents, outcomes, releases and lease renewals of concurrent workers share commits.
+    private let commits: GroupCommit
 
     /// Opens (creating and migrating if needed) the queue at `path`. A new file is created
     /// 0660 so a portal in the daemon's group can insert; an existing file keeps its mode.
@@ -25,6 +27,7 @@ public final class SQLiteRequestQueue: RequestQueueStore {
         self.path = path
         self.retentionDays = retentionDays
         pool = try SQLiteFiles.openPool(path: path, mode: 0o660, enforceMode: false, migrator: QueueSchema.migrator)
+        commits = GroupCommit(pool: pool)
     }
 
     /// Opens a queue file that must exist already (`writebackctl result`): never creates one
@@ -50,6 +53,23 @@ public final class SQLiteRequestQueue: RequestQueueStore {
         }
     }
 
+    /// Inserts many producer rows in one transaction (`make bench` pre-queues 100,000 this
+    /// way: one commit instead of one fsync per row). All or none: a duplicate id fails it.
+    public func enqueue(batch: [SignedRequest]) async throws {
+        do {
+            try await pool.write { db in
+                let statement = try db.makeStatement(sql: "INSERT INTO reset_requests (id, payload, signature) VALUES (?, ?, ?)")
+                for row in batch {
+                    try statement.execute(arguments: [row.id, String(decoding: row.payload, as: UTF8.self), row.signature])
+                }
+            }
+        } catch let error as DatabaseError where error.resultCode == .SQLITE_CONSTRAINT {
+            throw QueueError.duplicateID(batch.first?.id ?? "")
+        } catch {
+            throw SQLiteFiles.storage(path, error)
+        }
+    }
+
     public func claim(limit: Int, owner: String, lease: Duration, now: Date) async throws -> [ClaimedRequest] {
         let nowText = QueueTime.format(now)
         let expiry = QueueTime.format(now.addingTimeInterval(lease.timeInterval))
@@ -65,15 +85,41 @@ public final class SQLiteRequestQueue: RequestQueueStore {
                                arguments: [nowText, holder])
             }
             // Rows whose write may have happened (intent recorded) first: their fate must be
-            // decided before any later request for the same user is written.
-            let rows = try Row.fetchAll(db, sql: """
-                SELECT id, payload, signature, attempts, created_at, intent_recorded, intent_stamp
-                FROM reset_requests
-                WHERE (state = 'pending' AND (not_before IS NULL OR not_before <= ?1))
-                   OR (state = 'in_progress' AND (lease_expires_at IS NULL OR lease_expires_at <= ?1))
-                ORDER BY intent_recorded DESC, created_at, rowid
-                LIMIT ?2
-                """, arguments: [nowText, max(0, limit)])
+            // decided before any later request for the same user is written. Then the oldest
+            // pending rows and rows whose lease ran out. Three indexed queries that stop at
+            // `limit`, not one that sorts every open row (a claim from 100,000 pending rows
+            // took milliseconds per claim that way, growing with the queue).
+            let limit = max(0, limit)
+            let columns = "id, payload, signature, attempts, created_at, intent_recorded, intent_stamp, rowid AS rid"
+            // INDEXED BY: left to itself the planner takes the state index and scans every
+            // pending row for the rare intent (measured: ~675 page reads per request at 10,000
+            // queued, 28 requests/s).
+            var rows = try Row.fetchAll(db, sql: """
+                SELECT \(columns) FROM reset_requests INDEXED BY reset_requests_intent
+                WHERE intent_recorded = 1 AND state IN ('pending','in_progress')
+                  AND ((state = 'pending' AND (not_before IS NULL OR not_before <= ?1))
+                    OR (state = 'in_progress' AND (lease_expires_at IS NULL OR lease_expires_at <= ?1)))
+                ORDER BY created_at, rowid LIMIT ?2
+                """, arguments: [nowText, limit])
+            if rows.count < limit {
+                let remaining = limit - rows.count
+                let taken = Set(rows.map { $0["id"] as String })
+                let pending = try Row.fetchAll(db, sql: """
+                    SELECT \(columns) FROM reset_requests
+                    WHERE state = 'pending' AND (not_before IS NULL OR not_before <= ?1)
+                    ORDER BY created_at, rowid LIMIT ?2
+                    """, arguments: [nowText, remaining + taken.count])
+                let expired = try Row.fetchAll(db, sql: """
+                    SELECT \(columns) FROM reset_requests
+                    WHERE state = 'in_progress' AND (lease_expires_at IS NULL OR lease_expires_at <= ?1)
+                    ORDER BY created_at, rowid LIMIT ?2
+                    """, arguments: [nowText, remaining + taken.count])
+                let rest = (pending + expired).filter { !taken.contains($0["id"]) }.sorted {
+                    let a: String = $0["created_at"], b: String = $1["created_at"]
+                    return a != b ? a < b : ($0["rid"] as Int64) < ($1["rid"] as Int64)
+                }
+                rows += rest.prefix(remaining)
+            }
             var claimed: [ClaimedRequest] = []
             for row in rows {
                 let id: String = row["id"]
@@ -91,7 +137,7 @@ public final class SQLiteRequestQueue: RequestQueueStore {
     }
 
     public func recordIntent(id: String, owner: String, stamp: String?) async throws {
-        try await immediate { db in
+        try await grouped { db in
             try db.execute(sql: """
                 UPDATE reset_requests SET intent_recorded = 1, intent_stamp = ?, updated_at = \(QueueTime.sqlNow)
                 WHERE id = ? AND state = 'in_progress' AND lease_owner = ?
@@ -102,7 +148,7 @@ public final class SQLiteRequestQueue: RequestQueueStore {
 
     public func complete(id: String, owner: String, outcome: Outcome, directory: String?, now: Date) async throws {
         let nowText = QueueTime.format(now)
-        let drained: Bool = try await immediate { db in
+        let drained: Bool = try await grouped { db in
             guard let row = try Row.fetchOne(db, sql: """
                 SELECT payload FROM reset_requests WHERE id = ? AND state = 'in_progress' AND lease_owner = ?
                 """, arguments: [id, owner])
@@ -114,8 +160,9 @@ public final class SQLiteRequestQueue: RequestQueueStore {
                     directory = COALESCE(?, directory)
                 WHERE id = ?
                 """, arguments: [outcome.state.rawValue, outcome.code.rawValue, outcome.detail, nowText, nowText, redacted, directory, id])
-            let open = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM reset_requests WHERE state IN ('pending','in_progress')") ?? 0
-            return open == 0
+            // EXISTS, not COUNT: one index probe, however many rows are still open.
+            let open = try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM reset_requests WHERE state IN ('pending','in_progress'))") ?? true
+            return !open
         }
         if drained || completions.increment() % Self.checkpointEvery == 0 {
             try? await truncateWAL()
@@ -123,7 +170,7 @@ public final class SQLiteRequestQueue: RequestQueueStore {
     }
 
     public func release(id: String, owner: String, notBefore: Date, countAttempt: Bool, lastError: String?, directory: String?) async throws {
-        try await immediate { db in
+        try await grouped { db in
             try db.execute(sql: """
                 UPDATE reset_requests SET state = 'pending', lease_owner = NULL, lease_expires_at = NULL,
                     not_before = ?, attempts = attempts + ?, last_error = COALESCE(?, last_error),
@@ -146,7 +193,7 @@ public final class SQLiteRequestQueue: RequestQueueStore {
 
     /// Extends the lease of a row `owner` still holds (a long directory outage, a slow write).
     public func renewLease(id: String, owner: String, lease: Duration, now: Date) async throws {
-        try await immediate { db in
+        try await grouped { db in
             try db.execute(sql: """
                 UPDATE reset_requests SET lease_expires_at = ? WHERE id = ? AND state = 'in_progress' AND lease_owner = ?
                 """, arguments: [QueueTime.format(now.addingTimeInterval(lease.timeInterval)), id, owner])
@@ -173,6 +220,15 @@ public final class SQLiteRequestQueue: RequestQueueStore {
     public func truncateWAL() async throws {
         try await pool.writeWithoutTransaction { db in
             try db.execute(sql: "PRAGMA wal_checkpoint(TRUNCATE)")
+        }
+    }
+
+    /// Runs `body` in the next group commit (its own savepoint) and maps errors to `QueueError`.
+    func grouped<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        do {
+            return try await commits.perform(body)
+        } catch {
+            throw SQLiteFiles.storage(path, error)
         }
     }
 

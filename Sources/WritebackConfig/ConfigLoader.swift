@@ -33,6 +33,9 @@ public enum ConfigLoader {
     /// `groupExists` answers whether a system group exists (tests may inject one).
     public static func parse(toml: String, path: String,
                              groupExists: @escaping (String) -> Bool = SystemGroups.exists) throws(ConfigError) -> Configuration {
+        if let problem = TOMLKeyPrecheck.firstProblem(in: toml) {
+            throw .syntax(file: path, line: problem.line, column: problem.column, reason: problem.reason)
+        }
         let root: TOMLTable
         do {
             root = try TOMLTable(string: toml)

@@ -174,6 +174,34 @@ public protocol StateStore: Sendable {
     func appendHistory(userDN: String, salt: Data, hash: Data, keep: Int) async throws
     /// Drops replay ids whose expiry has passed.
     func prune(now: Date) async throws
+    /// Everything a terminal request leaves in the state store, in one call: the id as seen,
+    /// and for a success the throttle count and the history entry. A store that can makes it
+    /// one transaction (one commit, not three); the default calls the methods above in order.
+    func recordFinished(_ record: FinishedRecord) async throws
+}
+
+/// What the state store keeps of one terminal request (`StateStore.recordFinished`).
+public struct FinishedRecord: Sendable {
+    /// The request id and its expiry, for replay detection; nil: nothing to remember.
+    public var seen: (id: String, until: Date)?
+    /// A success: the user and when (throttling).
+    public var success: (userDN: String, at: Date)?
+    /// The new password's history entry and how many to keep.
+    public var history: (salt: Data, hash: Data, keep: Int)?
+
+    public init(seen: (id: String, until: Date)?, success: (userDN: String, at: Date)?, history: (salt: Data, hash: Data, keep: Int)?) {
+        self.seen = seen; self.success = success; self.history = history
+    }
+}
+
+extension StateStore {
+    public func recordFinished(_ record: FinishedRecord) async throws {
+        if let seen = record.seen { try await markSeen(id: seen.id, until: seen.until) }
+        if let success = record.success {
+            try await recordSuccess(userDN: success.userDN, at: success.at)
+            if let h = record.history { try await appendHistory(userDN: success.userDN, salt: h.salt, hash: h.hash, keep: h.keep) }
+        }
+    }
 }
 
 /// One confirmation to send after a request succeeded. Never holds a password.

@@ -22,16 +22,11 @@ extension RequestProcessor {
         case .complete(let outcome, let success):
             let now = clock()
             do {
-                if let request = audit.request, outcome.code != .replayed {
-                    try await stateStore.markSeen(id: request.id, until: request.expiresAt)
-                }
-                if let success {
-                    try await stateStore.recordSuccess(userDN: success.user.dn, at: now)
-                    if let entry = success.history, success.historyKeep > 0 {
-                        try await stateStore.appendHistory(userDN: success.user.dn, salt: entry.salt, hash: entry.hash,
-                                                           keep: success.historyKeep)
-                    }
-                }
+                // One call (one commit in the SQLite store) for the id, the success and the history.
+                let seen = audit.request.flatMap { outcome.code != .replayed ? (id: $0.id, until: $0.expiresAt) : nil }
+                let history = success.flatMap { s in s.history.flatMap { s.historyKeep > 0 ? (salt: $0.salt, hash: $0.hash, keep: s.historyKeep) : nil } }
+                try await stateStore.recordFinished(FinishedRecord(seen: seen, success: success.map { (userDN: $0.user.dn, at: now) },
+                                                                   history: history))
             } catch {
                 logger.error("state store update failed", metadata: ["request_id": "\(claimed.id)", "error": "\(error)"])
                 state.recordError("state store: \(error)", at: now)

@@ -197,19 +197,45 @@ enum BenchProcess {
         return String(cString: p)
     }
 
-    static func run(_ exe: String, _ args: [String]) throws -> Result {
+    /// `input`, when given, is written to the tool's stdin through a pipe (never a file), so
+    /// secrets for a checker never touch the disk.
+    static func run(_ exe: String, _ args: [String], input: Data? = nil) throws -> Result {
         let tmp = try tempDir()
         defer { try? FileManager.default.removeItem(atPath: tmp) }
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        var fds: [Int32] = [-1, -1]
+        if input != nil {
+            guard pipe(&fds) == 0 else { throw BenchError.failed("pipe") }
+            // Close-on-exec, so no other child inherits the pipe (the dup2 in the child is kept).
+            _ = fcntl(fds[0], F_SETFD, FD_CLOEXEC)
+            _ = fcntl(fds[1], F_SETFD, FD_CLOEXEC)
+            posix_spawn_file_actions_adddup2(&actions, fds[0], 0)
+        } else {
+            posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        }
         posix_spawn_file_actions_addopen(&actions, 1, tmp + "/out", O_WRONLY | O_CREAT | O_TRUNC, 0o600)
         posix_spawn_file_actions_addopen(&actions, 2, tmp + "/err", O_WRONLY | O_CREAT | O_TRUNC, 0o600)
         let argv: [UnsafeMutablePointer<CChar>?] = ([exe] + args).map { strdup($0) } + [nil]
         defer { for p in argv { free(p) } }
         var pid: pid_t = 0
-        guard posix_spawn(&pid, exe, &actions, nil, argv, environ) == 0 else { throw BenchError.failed("cannot run \(exe)") }
+        let spawned = posix_spawn(&pid, exe, &actions, nil, argv, environ)
+        if let input {
+            close(fds[0])
+            if spawned == 0 {
+                input.withUnsafeBytes { (buf: UnsafeRawBufferPointer) in
+                    var off = 0
+                    while off < buf.count {
+                        let n = write(fds[1], buf.baseAddress! + off, buf.count - off)
+                        if n < 0 { if errno == EINTR { continue }; break }
+                        off += n
+                    }
+                }
+            }
+            close(fds[1])
+        }
+        guard spawned == 0 else { throw BenchError.failed("cannot run \(exe)") }
         var status: Int32 = 0
         while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
         return Result(status: (status & 0x7F) == 0 ? (status >> 8) & 0xFF : 128 + (status & 0x7F),

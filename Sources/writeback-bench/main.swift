@@ -3,6 +3,20 @@ import Foundation
 // writeback-bench: figures and ratios against baselines measured in the same run.
 //   writeback-bench directory [--users N] [--connections C] [--ldappasswd-users M]
 //   writeback-bench policy
+//   writeback-bench drain --bin-dir DIR [--requests N] [--scales N,N,…] [--latency-requests N]
+//                         [--history-requests N] [--fsync-requests N] [--ldappasswd-users N]
+//                         [--connections C] [--results-dir DIR]
+//   writeback-bench faults --bin-dir DIR [--short] [--results-dir DIR]
+let usage = """
+    usage: writeback-bench directory [--users N] [--connections C] [--ldappasswd-users M]
+           writeback-bench policy
+           writeback-bench drain --bin-dir DIR [--requests N] [--scales N,N,...] [--latency-requests N]
+                                 [--history-requests N] [--fsync-requests N] [--ldappasswd-users N]
+                                 [--connections C] [--results-dir DIR]
+           writeback-bench faults --bin-dir DIR [--short] [--results-dir DIR] [--only NAME,NAME]
+
+    """
+signal(SIGPIPE, SIG_IGN)   // a checker that exits early must not end the bench
 let arguments = Array(CommandLine.arguments.dropFirst())
 do {
     switch arguments.first {
@@ -10,15 +24,21 @@ do {
         try await DirectoryBench(arguments: Array(arguments.dropFirst())).run()
     case "policy":
         try await runPolicyBench()
+    case "drain":
+        try await DrainBench(arguments: Array(arguments.dropFirst())).run()
+    case "faults":
+        try await FaultsBench(arguments: Array(arguments.dropFirst())).run()
     default:
-        FileHandle.standardError.write(Data("""
-            usage: writeback-bench directory [--users N] [--connections C] [--ldappasswd-users M]
-                   writeback-bench policy
-
-            """.utf8))
+        FileHandle.standardError.write(Data(usage.utf8))
         exit(2)
     }
 } catch {
     FileHandle.standardError.write(Data("writeback-bench: \(error)\n".utf8))
     exit(1)
+}
+
+/// Output lines go straight to fd 1, unbuffered, so a long run's progress shows in a log as it
+/// happens (this shadows Swift's buffered `print` in this module).
+func print(_ line: String = "") {
+    FileHandle.standardOutput.write(Data((line + "\n").utf8))
 }

@@ -1,0 +1,97 @@
+/// Finds the key positions that TOMLKit's parser (toml++ 3) does not check before it parses a
+/// key: a table header whose name starts with a character that cannot start a key
+/// (`[/directory]`), and a dotted key with such a character after a dot (`[a./b]`, `a./b = 1`).
+/// toml++ asserts there (`parse_key: is_bare_key_character(*cp) || is_string_delimiter(*cp)`),
+/// which aborts a build with assertions on, the daemon included, at start or at SIGHUP, instead
+/// of refusing the file. Found by `make fuzz` (config target); this refuses those lines first,
+/// as the syntax errors they are. Pure: text in, the first problem out.
+enum TOMLKeyPrecheck {
+    struct Problem: Equatable {
+        var line: Int
+        var column: Int
+        var reason: String
+    }
+
+    static func firstProblem(in text: String) -> Problem? {
+        var inMultiline: String?   // the delimiter of the multi-line string we are in
+        var arrayDepth = 0         // inside a value array that spans lines: no keys there
+        var lineNumber = 0
+        for rawLine in text.split(separator: "\n", omittingEmptySubsequences: false) {
+            lineNumber += 1
+            let line = Array(rawLine.unicodeScalars)
+            if let delimiter = inMultiline {
+                if String(rawLine).contains(delimiter) { inMultiline = nil }
+                continue
+            }
+            if arrayDepth > 0 {
+                arrayDepth = max(0, arrayDepth + bracketDelta(line[...]))
+                continue
+            }
+            var i = 0
+            while i < line.count, line[i] == " " || line[i] == "\t" { i += 1 }
+            guard i < line.count else { continue }
+            let isHeader = line[i] == "["
+            if isHeader {
+                i += 1
+                if i < line.count, line[i] == "[" { i += 1 }
+            } else if !isKeyStart(line[i]) {
+                // A comment, or something toml++ itself refuses before reaching a key.
+                continue
+            }
+            // The key: bare parts and quoted parts separated by dots.
+            while true {
+                while i < line.count, line[i] == " " || line[i] == "\t" { i += 1 }
+                guard i < line.count else { break }
+                guard isKeyStart(line[i]) else {
+                    return Problem(line: lineNumber, column: i + 1,
+                                   reason: "\(isHeader ? "a table name" : "a key") cannot start with '\(line[i].escaped(asASCII: true))'")
+                }
+                if line[i] == "\"" || line[i] == "'" {
+                    let quote = line[i]
+                    i += 1
+                    while i < line.count, line[i] != quote { i += line[i] == "\\" && quote == "\"" ? 2 : 1 }
+                    i += 1
+                } else {
+                    while i < line.count, isBare(line[i]) { i += 1 }
+                }
+                while i < line.count, line[i] == " " || line[i] == "\t" { i += 1 }
+                guard i < line.count, line[i] == "." else { break }
+                i += 1
+            }
+            // A value that opens an array or a multi-line string continues on the next lines.
+            if !isHeader { arrayDepth = max(0, bracketDelta(line[min(i, line.count)...])) }
+            let rest = String(String.UnicodeScalarView(line[min(i, line.count)...]))
+            for delimiter in ["\"\"\"", "'''"] where rest.components(separatedBy: delimiter).count == 2 {
+                inMultiline = delimiter
+            }
+        }
+        return nil
+    }
+
+    /// `[` minus `]` outside quoted strings and comments.
+    static func bracketDelta(_ text: ArraySlice<Unicode.Scalar>) -> Int {
+        var depth = 0
+        var quote: Unicode.Scalar?
+        var escaped = false
+        for c in text {
+            if let q = quote {
+                if escaped { escaped = false } else if c == "\\" && q == "\"" { escaped = true } else if c == q { quote = nil }
+                continue
+            }
+            switch c {
+            case "\"", "'": quote = c
+            case "#": return depth
+            case "[": depth += 1
+            case "]": depth -= 1
+            default: break
+            }
+        }
+        return depth
+    }
+
+    static func isBare(_ c: Unicode.Scalar) -> Bool {
+        (c >= "a" && c <= "z") || (c >= "A" && c <= "Z") || (c >= "0" && c <= "9") || c == "_" || c == "-"
+    }
+
+    static func isKeyStart(_ c: Unicode.Scalar) -> Bool { isBare(c) || c == "\"" || c == "'" }
+}

@@ -1,0 +1,39 @@
+import Testing
+@testable import WritebackConfig
+
+/// `make fuzz` (config target) found that TOMLKit's toml++ asserts, and so aborts the daemon,
+/// on a table name or dotted key that starts with a character no key can start with. Those
+/// lines must be refused as syntax errors with their line and column; valid TOML must pass.
+@Suite("TOML key precheck (fuzz finding)")
+struct TOMLKeyPrecheckTests {
+    @Test("the fuzzer's crash input and its variants are refused, not aborted on", arguments: [
+        ("[/irectory.uri = ", 1, 2),               // the crash input, as found
+        ("[directory]\nuri = 1\n[/queue]", 3, 2),
+        ("[[/directory]]", 1, 3),
+        ("[ %x ]", 1, 3),
+        ("[a./b]", 1, 4),
+        ("[a. /b]", 1, 5),
+        ("a./b = 1", 1, 3),
+        ("  [directory.\u{e9}]", 1, 14),
+    ])
+    func refused(text: String, line: Int, column: Int) throws {
+        let problem = try #require(TOMLKeyPrecheck.firstProblem(in: text))
+        #expect(problem.line == line && problem.column == column, "\(problem)")
+        #expect(throws: ConfigError.self) { try ConfigLoader.parse(toml: text, path: "t.toml", groupExists: { _ in true }) }
+    }
+
+    @Test("valid TOML passes: quoted and dotted names, arrays over lines, multi-line strings, comments", arguments: [
+        "[directory]\nuri = [\"ldaps://a\"]",
+        "[\"quoted name\".x]\n['lit'.y]",
+        "[[directory]]\nname = \"a\"",
+        "a.b.c = 1\n\"k\".'j' = 2",
+        "x = [\n  [+1, 2],\n  [{a = 1}],\n  [-1],\n]\n[ok]",
+        "s = \"\"\"\n[/not a header]\n\"\"\"\n[ok]",
+        "t = '''\n[/also not]\n'''",
+        "# [/comment]\n  # a./b",
+        "x = \"[/in a string]\" # [/in a comment]",
+    ])
+    func passes(text: String) {
+        #expect(TOMLKeyPrecheck.firstProblem(in: text) == nil)
+    }
+}
