@@ -15,6 +15,10 @@ public final class ActiveDirectoryFlavor: DirectoryFlavorOperations {
     /// The policy-hints control to send with resets, decided once from the RootDSE
     /// (`.some(nil)`: the DC does not list it, send nothing).
     let hints = Locked<LDAPControl??>(nil)
+    /// Each user's resultant PSO DN, and each PSO's (and, under "", the domain's) rules
+    /// (ActiveDirectoryFlavor+Policy.swift).
+    let userPSOs = ExpiringCache<String, String?>(ttl: policyCacheTTL)
+    let policiesByDN = ExpiringCache<String, DirectoryPasswordPolicy?>(ttl: policyCacheTTL)
 
     public init(config: DirectoryConfig, pool: LDAPPool, logger: Logger) {
         self.config = config
@@ -107,7 +111,10 @@ public final class ActiveDirectoryFlavor: DirectoryFlavorOperations {
         )
     }
 
-    func clearCaches() {}
+    func clearCaches() {
+        userPSOs.removeAll()
+        policiesByDN.removeAll()
+    }
 
     // MARK: readback
 

@@ -1,5 +1,8 @@
 import Foundation
 
+/// How long a directory's password policies are kept (DESIGN: "a few minutes"; SIGHUP clears).
+let policyCacheTTL: Duration = .seconds(300)
+
 /// A small map whose entries expire after `ttl` and which can be emptied at once (SIGHUP).
 /// It exists so that facts the directory changes rarely — a group's readability, a user's
 /// effective password policy, the domain's policy — are read once every few minutes instead of

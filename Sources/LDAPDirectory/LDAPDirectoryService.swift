@@ -13,6 +13,7 @@ protocol DirectoryFlavorOperations: Sendable {
     func apply(_ write: PasswordWrite, to user: DirectoryUser) async throws(DirectoryError)
     func readBack(user: DirectoryUser, intentStamp: String?, newPassword: Secret?) async throws(DirectoryError) -> ReadbackVerdict
     func clearCaches()
+    func effectivePolicy(for user: DirectoryUser) async throws(DirectoryError) -> DirectoryPasswordPolicy?
 }
 
 /// Why a `[directory]` configuration cannot be used. Refused at start, before any connection.
@@ -76,6 +77,10 @@ public final class LDAPDirectoryService: PasswordDirectory {
     public func taskExecutor(forWorker worker: Int) -> (any TaskExecutor)? { pool.taskExecutor(forWorker: worker) }
 
     public func clearCaches() { flavor.clearCaches() }
+
+    public func effectivePolicy(for user: DirectoryUser) async throws(DirectoryError) -> DirectoryPasswordPolicy? {
+        try await flavor.effectivePolicy(for: user)
+    }
 
     public func shutdown() async { await pool.shutdown() }
 

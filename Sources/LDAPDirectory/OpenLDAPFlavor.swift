@@ -13,6 +13,10 @@ struct OpenLDAPFlavor: DirectoryFlavorOperations {
     let pool: LDAPPool
     let logger: Logger
     let groups: OpenLDAPGroupWalker
+    /// Password policy entries by DN (OpenLDAPFlavor+Policy.swift).
+    let policies = ExpiringCache<String, DirectoryPasswordPolicy?>(ttl: policyCacheTTL)
+    /// The ppolicy default's DN, under the key "".
+    let defaultPolicy = ExpiringCache<String, String?>(ttl: policyCacheTTL)
 
     init(config: DirectoryConfig, pool: LDAPPool, logger: Logger) {
         self.config = config
@@ -22,7 +26,8 @@ struct OpenLDAPFlavor: DirectoryFlavorOperations {
     }
 
     private var userAttributes: [String] {
-        var a = ["uid", "cn", "displayName", "mail", "pwdAccountLockedTime", "pwdChangedTime", "pwdHistory", "pwdReset", "memberOf", "adminCount"]
+        var a = ["uid", "cn", "displayName", "mail", "pwdAccountLockedTime", "pwdChangedTime", "pwdHistory", "pwdReset", "memberOf", "adminCount",
+                 "pwdPolicySubentry"]
         if let alt = config.alternateMailAttribute, !alt.isEmpty { a.append(alt) }
         return a
     }
@@ -55,6 +60,7 @@ struct OpenLDAPFlavor: DirectoryFlavorOperations {
             passwordChangedAt: entry.string("pwdChangedTime").flatMap(GeneralizedTime.parse),
             passwordHistory: entry.strings("pwdHistory"),
             mustChangeFlagged: entry.string("pwdReset")?.uppercased() == "TRUE")
+        user.passwordPolicyDN = entry.string("pwdPolicySubentry")
         if !groupsOfInterest.isEmpty {
             do {
                 let found = try await groups.membership(of: entry.dn, directGroups: entry.strings("memberOf"), among: groupsOfInterest)
@@ -137,7 +143,11 @@ struct OpenLDAPFlavor: DirectoryFlavorOperations {
         return stamp != nil && stamp != intentStamp ? .applied : .notApplied
     }
 
-    func clearCaches() { groups.clearCaches() }
+    func clearCaches() {
+        groups.clearCaches()
+        policies.removeAll()
+        defaultPolicy.removeAll()
+    }
 
     /// The entry's current `pwdAccountLockedTime`, nil when not locked.
     private func lockTime(_ dn: String) async throws(DirectoryError) -> String? {

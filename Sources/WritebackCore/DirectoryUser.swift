@@ -36,6 +36,9 @@ public struct DirectoryUser: Sendable, Hashable {
     /// Whether the entry is flagged must-change-at-next-logon as read at lookup (OpenLDAP
     /// `pwdReset: TRUE`); nil when not read. A write skips clearing a flag that is not there.
     public var mustChangeFlagged: Bool?
+    /// OpenLDAP: the entry's `pwdPolicySubentry` as read at lookup (nil: the default policy
+    /// applies). AD reads `msDS-ResultantPSO` separately (it is constructed).
+    public var passwordPolicyDN: String? = nil
 
     public init(
         dn: String, accountName: String, displayName: String? = nil, mail: [String] = [],

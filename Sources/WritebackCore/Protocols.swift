@@ -57,6 +57,12 @@ public protocol PasswordDirectory: Sendable {
     /// stay on one connection's thread instead of hopping threads for every call; nil: none.
     func taskExecutor(forWorker worker: Int) -> (any TaskExecutor)?
 
+    /// The password rules the directory applies to `user` (AD: the resultant PSO, else the
+    /// domain; OpenLDAP: `pwdPolicySubentry`, else the default policy), nil when the
+    /// directory has none or the service account may not read it. Cached for a few minutes.
+    /// Throws only when the directory does not answer.
+    func effectivePolicy(for user: DirectoryUser) async throws(DirectoryError) -> DirectoryPasswordPolicy?
+
     /// Forgets what was cached from the directory (group readability, naming contexts,
     /// password policies), so the next request reads it afresh. Called on SIGHUP.
     func clearCaches()
@@ -65,6 +71,7 @@ public protocol PasswordDirectory: Sendable {
 extension PasswordDirectory {
     public func taskExecutor(forWorker worker: Int) -> (any TaskExecutor)? { nil }
     public func clearCaches() {}
+    public func effectivePolicy(for user: DirectoryUser) async throws(DirectoryError) -> DirectoryPasswordPolicy? { nil }
 }
 
 /// A queue row as claimed by the daemon. `payload` and `signature` are untrusted until the

@@ -61,6 +61,10 @@ final class FaultyDirectory: PasswordDirectory {
 
     func clearCaches() { inner.clearCaches() }
 
+    func effectivePolicy(for user: DirectoryUser) async throws(DirectoryError) -> DirectoryPasswordPolicy? {
+        try await inner.effectivePolicy(for: user)
+    }
+
     func apply(_ write: PasswordWrite, to user: DirectoryUser) async throws(DirectoryError) {
         if writeDelay > .zero { try? await Task.sleep(for: writeDelay) }
         if fault == .crashAfterWrite {

@@ -184,8 +184,9 @@ public struct RequestProcessor: Sendable {
             }
             if verdict == .applied {
                 logger.info("request was already applied before an interruption; recording it", metadata: ["request_id": "\(request.id)"])
-                let history = try? await historyVerdict(newPassword, user: user, policy: at.config)
-                return .complete(.succeeded, success: Success(user: user, request: request, history: history ?? nil, historyKeep: at.config.historyCount))
+                let rules = await effectivePolicy(user: user, kind: request.kind, at: at).applied(to: at.config)
+                let history = try? await historyVerdict(newPassword, user: user, policy: rules)
+                return .complete(.succeeded, success: Success(user: user, request: request, history: history ?? nil, historyKeep: rules.historyCount))
             }
             // The attempts are used up: the last one's timed-out write did not happen.
             if claimed.attempts >= runtime.config.queue.maxAttempts {
@@ -204,20 +205,28 @@ public struct RequestProcessor: Sendable {
             return .complete(outcome, success: nil)
         }
 
-        // 7. Password rules (reset and change).
+        // 7. Password rules (reset and change), with the stricter of the directory's [policy]
+        //    and the user's own policy in the directory, so the directory's refusals come
+        //    first, by name, without a write.
         var history: HistoryHashPool.Verdict?
+        var effective = EffectivePolicy(config: at.config, directory: nil, kind: request.kind)
         if request.kind != .unlock, let password = newPassword {
             do {
-                history = try await historyVerdict(password, user: user, policy: at.config)
+                effective = EffectivePolicy(config: at.config, directory: try await directory.effectivePolicy(for: user), kind: request.kind)
+            } catch {
+                return directoryFailure(error, stage: .lookup, claimed: claimed, request: request, at: at, runtime: runtime, now: now)
+            }
+            do {
+                history = try await historyVerdict(password, user: user, policy: effective.applied(to: at.config))
             } catch {
                 return storeFailure("password history", error, now: now)
             }
             let inHistory = (history?.inHistory ?? false)
-                || (at.config.historyCount > 0 && PasswordHistoryEntry.contains(password, in: user.passwordHistory))
+                || (effective.history > 0 && PasswordHistoryEntry.contains(password, in: user.passwordHistory))
             guard let text = password.unsafeString() else {
                 return .complete(Outcome(.invalidRequest, detail: "new_password: not UTF-8 text"), success: nil)
             }
-            if let rule = at.engine.passwordViolations(text, user: user, inHistory: inHistory, now: now).first {
+            if let rule = at.engine.with(effective).passwordViolations(text, user: user, inHistory: inHistory, now: now).first {
                 return .complete(.passwordPolicy(rule), success: nil)
             }
         }
@@ -235,13 +244,18 @@ public struct RequestProcessor: Sendable {
             try await directory.apply(write, to: user)
         } catch {
             if await landedLate(error, claimed: claimed, request: request, user: user, newPassword: newPassword, directory: directory) {
-                return .complete(.succeeded, success: Success(user: user, request: request, history: history, historyKeep: at.config.historyCount))
+                return .complete(.succeeded, success: Success(user: user, request: request, history: history, historyKeep: effective.historyCount))
+            }
+            // AD's 0000052D says only "a policy rule": name the one the user's policy explains.
+            if case .passwordRejected(.directoryRule, _) = error, let text = newPassword?.unsafeString() {
+                metrics.directoryError(kind: error.kindLabel, directory: at.lane.name)
+                return .complete(.passwordPolicy(effective.explainRefusal(of: text, user: user, kind: request.kind, now: now)), success: nil)
             }
             return directoryFailure(error, stage: .write, claimed: claimed, request: request, at: at, runtime: runtime, now: clock())
         }
         let elapsed = ContinuousClock.now - started
         metrics.directoryWrite(seconds: elapsed.timeInterval, directory: at.lane.name)
-        return .complete(.succeeded, success: Success(user: user, request: request, history: history, historyKeep: at.config.historyCount))
+        return .complete(.succeeded, success: Success(user: user, request: request, history: history, historyKeep: effective.historyCount))
     }
 
     /// Whether a refused rewrite of an interrupted request is the earlier write, landed late.
@@ -260,6 +274,12 @@ public struct RequestProcessor: Sendable {
               verdict == .applied else { return false }
         logger.info("an interrupted earlier write landed late; recording it", metadata: ["request_id": "\(request.id)", "refusal": "\(error)"])
         return true
+    }
+
+    /// The stricter of `at`'s rules and the directory's policy for `user`; `at`'s rules alone
+    /// when the directory's cannot be read now.
+    func effectivePolicy(user: DirectoryUser, kind: RequestKind, at: Target) async -> EffectivePolicy {
+        EffectivePolicy(config: at.config, directory: (try? await at.directory.effectivePolicy(for: user)) ?? nil, kind: kind)
     }
 
     /// The history derivation for `password`, or nil when the daemon keeps no history.

@@ -147,6 +147,12 @@ public struct PolicyEngine: Sendable {
         return passwordViolations(string, user: user, inHistory: inHistory, now: now)
     }
 
+    /// This engine with `effective`'s password rules in place of `[policy]`'s (same lists,
+    /// same eligibility rules): how a request is judged once the directory's policy is known.
+    public func with(_ effective: EffectivePolicy) -> PolicyEngine {
+        PolicyEngine(policy: effective.applied(to: policy), licenses: licenses, banned: banned, breached: breached)
+    }
+
     /// The outcome for the first failing rule, or nil when the password passes.
     public static func outcome(for violations: [PasswordRule]) -> Outcome? {
         violations.first.map(Outcome.passwordPolicy)

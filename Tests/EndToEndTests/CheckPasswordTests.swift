@@ -37,6 +37,39 @@ struct CheckPasswordTests {
         }
     }
 
+    @Test("--json adds the user's effective policy: the stricter of [policy] and the ppolicy entry, with its source")
+    func effectivePolicy() async throws {
+        try await withSlapd { slapd in
+            let setup = try E2ESetup(slapd: slapd)   // [policy]: min_length 8, complexity, history_count 0
+            defer { setup.cleanup() }
+            func policy(_ user: String, kind: String = "reset") throws -> [String: Any] {
+                let r = try InteropEndToEndTests.ctl(["check-password", "--config", setup.configPath, "--user", user, "--kind", kind, "--json"],
+                                                     stdin: "Wb7#kQzrTmxP2v\n")
+                #expect(r.status == 0 || r.status == 1, "\(r.out) \(r.err)")
+                let json = try JSONSerialization.jsonObject(with: Data(r.out.utf8)) as? [String: Any]
+                return try #require(json?["policy"] as? [String: Any], "\(r.out)")
+            }
+            let alice = try policy("alice")
+            #expect(alice["min_length"] as? Int == 8 && alice["complexity"] as? Bool == true)
+            #expect(alice["history"] as? Int == 5, "pwdInHistory 5 beats history_count 0")
+            #expect(alice["min_age_hours"] as? Int == 0)
+            #expect(alice["source"] as? String == "ppolicy:\(slapd.defaultPolicyDN)")
+            // A per-user policy, stricter than [policy]: 16 characters, an hour's minimum age.
+            let strict = "cn=strict,ou=policies,\(slapd.baseDN)"
+            try slapd.modify(ldif: "dn: \(strict)\nobjectClass: namedPolicy\nobjectClass: pwdPolicy\ncn: strict\npwdAttribute: userPassword\n"
+                             + "pwdMinLength: 16\npwdInHistory: 2\npwdMinAge: 3600\npwdCheckQuality: 2\n", add: true)
+            try slapd.modify(ldif: "dn: \(slapd.userDN("bob"))\nchangetype: modify\nadd: pwdPolicySubentry\npwdPolicySubentry: \(strict)\n-\n")
+            let bob = try policy("bob", kind: "change")
+            #expect(bob["min_length"] as? Int == 16 && bob["history"] as? Int == 2 && bob["min_age_hours"] as? Int == 1)
+            #expect(bob["source"] as? String == "ppolicy:\(strict)")
+            // Judged with it: 14 characters are too short for bob, not for alice.
+            let short = try InteropEndToEndTests.ctl(["check-password", "--config", setup.configPath, "--user", "bob", "--json"], stdin: "Wb7#kQzrTmxP2v\n")
+            #expect(short.status == 1 && short.out.contains("\"too_short\""), "\(short.out)")
+            let text = try InteropEndToEndTests.ctl(["check-password", "--config", setup.configPath, "--user", "bob"], stdin: "Wb7#kQzrTmxP2v\n")
+            #expect(text.out.contains("policy (ppolicy:\(strict)): at least 16 characters"), "\(text.out)")
+        }
+    }
+
     @Test("text output names each rule in the request's language; CRLF is one newline; errors exit 2")
     func textLocaleAndErrors() async throws {
         try await withSlapd { slapd in

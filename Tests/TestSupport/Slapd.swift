@@ -149,11 +149,12 @@ public struct Slapd: Sendable {
         return dn
     }
 
-    /// Applies `ldif` as the rootdn (`ldapmodify`, or `ldapadd` when `add`).
-    public func modify(ldif: String, add: Bool = false) throws {
+    /// Applies `ldif` as the rootdn (`ldapmodify`, or `ldapadd` when `add`); `relax` sends the
+    /// Relax Rules control, so operational attributes such as `pwdChangedTime` can be set.
+    public func modify(ldif: String, add: Bool = false, relax: Bool = false) throws {
         let file = try writeSecretFile(ldif)
         defer { try? FileManager.default.removeItem(atPath: file) }
-        let r = try ldap("/usr/bin/ldapmodify", (add ? ["-a"] : []) + ["-x", "-ZZ", "-H", uri, "-D", adminDN, "-y", adminPasswordFile, "-f", file])
+        let r = try ldap("/usr/bin/ldapmodify", (add ? ["-a"] : []) + (relax ? ["-e", "relax"] : []) + ["-x", "-ZZ", "-H", uri, "-D", adminDN, "-y", adminPasswordFile, "-f", file])
         guard r.status == 0 else { throw SlapdHarnessError.commandFailed("ldapmodify: \(r.stderr)") }
     }
 
