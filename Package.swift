@@ -104,8 +104,9 @@ let package = Package(
         ]),
         // `make bench`: figures and ratios against a baseline measured in the same run.
         .executableTarget(name: "writeback-bench", dependencies: [
-            "WritebackDaemon", "WritebackCore", "WritebackPolicy", "RequestCodec", "RequestQueue", "LDAPDirectory", "ControlSocket",
+            "WritebackDaemon", "WritebackCore", "WritebackPolicy", "RequestCodec", "RequestQueue", "PostgresQueue", "LDAPDirectory", "ControlSocket",
             .product(name: "GRDB", package: "GRDB.swift"),
+            .product(name: "Logging", package: "swift-log"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 

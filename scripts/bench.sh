@@ -12,12 +12,15 @@
 #     100000 with BENCH_DRAIN_100K=1, about 3 more minutes), BENCH_LATENCY_REQUESTS (100),
 #     BENCH_HISTORY_REQUESTS (200), BENCH_FSYNC_REQUESTS (2000).
 #   audit: the audit trail (scripts/bench-audit.sh).
-#   BENCH_ONLY=drain (or directory, policy, audit; comma separated) runs a subset.
+#   pickup: enqueue→written latency of requests arriving one at a time, SQLite and PostgreSQL,
+#     event-driven (inotify / NOTIFY) against polling alone, and the daemon's idle CPU after each
+#     (BENCH_PICKUP_REQUESTS, default 200; BENCH_IDLE_SECONDS, default 60).
+#   BENCH_ONLY=drain (or directory, policy, audit, pickup; comma separated) runs a subset.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/release-build.sh
 bin=$(swift build -c release --show-bin-path)
-only=${BENCH_ONLY:-directory,policy,audit,drain}
+only=${BENCH_ONLY:-directory,policy,audit,drain,pickup}
 want() { [[ ",$only," == *",$1,"* ]]; }
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
 if want directory; then
@@ -32,4 +35,7 @@ if want drain; then
   "$bin/writeback-bench" drain --bin-dir "$bin" --requests "${BENCH_DRAIN_REQUESTS:-10000}" --scales "$scales" \
       --latency-requests "${BENCH_LATENCY_REQUESTS:-100}" --history-requests "${BENCH_HISTORY_REQUESTS:-200}" \
       --fsync-requests "${BENCH_FSYNC_REQUESTS:-2000}" --connections "${BENCH_CONNECTIONS:-4}" --results-dir bench/results
+fi
+if want pickup; then
+  "$bin/writeback-bench" pickup --requests "${BENCH_PICKUP_REQUESTS:-200}" --idle-seconds "${BENCH_IDLE_SECONDS:-60}"
 fi

@@ -19,11 +19,17 @@ public enum AuditChain {
     }
 
     public static func hash(_ line: some Collection<UInt8>) -> String {
-        SHA256.hash(data: Array(line)).map { byte in
-            let s = String(byte, radix: 16)
-            return s.count == 1 ? "0" + s : s
-        }.joined()
+        let digest = SHA256.hash(data: Array(line))
+        var hex = [UInt8]()
+        hex.reserveCapacity(64)
+        for byte in digest {
+            hex.append(hexDigits[Int(byte >> 4)])
+            hex.append(hexDigits[Int(byte & 0x0F)])
+        }
+        return String(decoding: hex, as: UTF8.self)
     }
+
+    private static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
 
     /// What a signature line signs: a domain string and the line's own seq, prev, at and
     /// key_id (every member but `sig`, so not even the last line of a trail can be edited).

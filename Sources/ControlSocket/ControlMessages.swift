@@ -27,9 +27,11 @@ public struct ControlRequest: Sendable, Codable, Hashable {
     public var command: String
     public var state: String?
     public var limit: Int?
+    /// `requests --owner`: only rows held (or recorded) by a daemon whose owner name starts with it.
+    public var owner: String?
 
-    public init(command: String, state: String? = nil, limit: Int? = nil) {
-        self.command = command; self.state = state; self.limit = limit
+    public init(command: String, state: String? = nil, limit: Int? = nil, owner: String? = nil) {
+        self.command = command; self.state = state; self.limit = limit; self.owner = owner
     }
 }
 

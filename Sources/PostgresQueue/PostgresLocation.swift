@@ -81,6 +81,30 @@ struct PostgresLocation: Sendable, Hashable {
         return config
     }
 
+    /// One connection of its own (the LISTEN connection), with the same address, TLS and
+    /// password rules as the pool's.
+    func connectionConfiguration(environment: [String: String] = ProcessInfo.processInfo.environment) throws(PostgresStoreError) -> PostgresConnection.Configuration {
+        let password = try environment["PGPASSFILE"].flatMap { path throws(PostgresStoreError) in try Self.passfilePassword(path, for: self) }
+        var config: PostgresConnection.Configuration
+        if let socketDirectory {
+            config = .init(unixSocketPath: "\(socketDirectory)/.s.PGSQL.\(port)", username: user, password: password, database: database)
+        } else if tls == .disable {
+            config = .init(host: host ?? "127.0.0.1", port: port, username: user, password: password, database: database, tls: .disable)
+        } else {
+            var tlsConfig = TLSConfiguration.makeClientConfiguration()
+            tlsConfig.certificateVerification = tls == .require ? .noHostnameVerification : .fullVerification
+            do {
+                if let rootCertificate { tlsConfig.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(rootCertificate)) }
+                config = .init(host: host ?? "127.0.0.1", port: port, username: user, password: password, database: database,
+                               tls: .require(try NIOSSLContext(configuration: tlsConfig)))
+            } catch {
+                throw .badURL(display, "TLS: \(error)")
+            }
+        }
+        config.options.connectTimeout = .seconds(10)
+        return config
+    }
+
     /// libpq's passfile: `hostname:port:database:username:password`, `*` matches anything,
     /// `\:` and `\\` escaped. The first matching line wins; none: no password.
     static func passfilePassword(_ path: String, for location: PostgresLocation) throws(PostgresStoreError) -> String? {

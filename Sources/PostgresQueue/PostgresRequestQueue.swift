@@ -13,14 +13,29 @@ import WritebackCore
 public final class PostgresRequestQueue: RequestQueueStore {
     let db: PostgresDatabase
     public let retentionDays: Int
+    /// `[queue] notify_channel`: every INSERT notifies it (a trigger), the daemons listen on it;
+    /// "": no notifications, poll only.
+    public let notifyChannel: String
 
     /// Connects and creates or migrates the schema (`migrate: false` for read-only tools).
-    public init(url: String, retentionDays: Int = 30, logger: Logger, migrate: Bool = true) async throws {
+    public init(url: String, retentionDays: Int = 30, notifyChannel: String = PostgresRequestQueue.defaultNotifyChannel,
+                logger: Logger, migrate: Bool = true) async throws {
         db = try PostgresDatabase(url: url, logger: logger)
         self.retentionDays = retentionDays
+        self.notifyChannel = NotifyChannel.isValid(notifyChannel) ? notifyChannel : ""
         if migrate {
-            try await db.run("migrate") { client in try await PostgresSchema.migrate(PostgresSchema.queue, client: client, logger: db.logger) }
+            try await db.run("migrate") { client in
+                try await PostgresSchema.migrate(PostgresSchema.queue, client: client, logger: db.logger)
+                try await PostgresSchema.ensureNotifyTrigger(channel: self.notifyChannel, client: client, logger: db.logger)
+            }
         }
+    }
+
+    public static let defaultNotifyChannel = PostgresSchema.defaultChannel
+
+    /// The daemon's wake source on this queue: LISTEN on `notifyChannel`, or polling alone.
+    public func wakeSource(logger: Logger) -> any QueueWakeSource {
+        notifyChannel.isEmpty ? PollOnlyWakeSource() : PostgresQueueListener(db: db, channel: notifyChannel, logger: logger)
     }
 
     public func enqueue(id: String, payload: Data, signature: String) async throws {
@@ -94,7 +109,8 @@ public final class PostgresRequestQueue: RequestQueueStore {
                 try await connection.query("""
                     UPDATE reset_requests SET state = \(outcome.state.rawValue), outcome = \(outcome.code.rawValue), detail = \(outcome.detail),
                         completed_at = \(now), updated_at = \(now), payload = \(redacted), signature = '',
-                        lease_owner = NULL, lease_expires_at = NULL, not_before = NULL, directory = COALESCE(\(directory), directory)
+                        lease_owner = NULL, lease_expires_at = NULL, not_before = NULL, directory = COALESCE(\(directory), directory),
+                        completed_by = \(owner)
                     WHERE id = \(id)
                     """, logger: db.logger)
             }
@@ -119,12 +135,18 @@ public final class PostgresRequestQueue: RequestQueueStore {
             """)
     }
 
+    /// Gives back every row `owner` holds and, when there were any, notifies the channel, so
+    /// the other daemons take them now rather than at their next poll.
     public func releaseAll(owner: String) async throws {
         try await db.run("release all") { client in
-            try await client.query("""
+            var released = 0
+            for try await _ in try await client.query("""
                 UPDATE reset_requests SET state = 'pending', lease_owner = NULL, lease_expires_at = NULL, updated_at = clock_timestamp()
-                WHERE state = 'in_progress' AND lease_owner = \(owner)
-                """, logger: db.logger)
+                WHERE state = 'in_progress' AND lease_owner = \(owner) RETURNING id
+                """, logger: db.logger) { released += 1 }
+            if released > 0, !notifyChannel.isEmpty {
+                try await client.query("SELECT pg_notify(\(notifyChannel), '')", logger: db.logger)
+            }
         }
     }
 

@@ -1,5 +1,6 @@
 import Logging
 import PostgresNIO
+import WritebackCore
 
 /// The tables of the PostgreSQL backend and their migrations, applied by the daemon at start
 /// under a transaction-scoped advisory lock, so several daemons starting together migrate once.
@@ -11,7 +12,7 @@ enum PostgresSchema {
         let statements: [PostgresQuery]
     }
 
-    static let queue = [Migration(id: "v1-reset-requests", statements: [
+    static let queue: [Migration] = [Migration(id: "v1-reset-requests", statements: [
         """
         CREATE TABLE reset_requests (
             id               TEXT PRIMARY KEY,
@@ -40,7 +41,30 @@ enum PostgresSchema {
     ]),
     // The directory a request was routed to (several [[directory]] entries), for `requests`.
     Migration(id: "v2-directory", statements: ["ALTER TABLE reset_requests ADD COLUMN directory TEXT"]),
+    // A plain INSERT by the portal wakes every listening daemon: one NOTIFY per statement on the
+    // channel named by the trigger's argument (several rows in one INSERT: one notification;
+    // NOTIFY also folds identical ones within a transaction). `ensureNotifyTrigger` adds one
+    // trigger per other configured channel.
+    Migration(id: "v3-notify-trigger", statements: [
+        """
+        CREATE FUNCTION writebackd_notify_insert() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            PERFORM pg_notify(TG_ARGV[0], '');
+            RETURN NULL;
+        END
+        $$
+        """,
+        PostgresQuery(unsafeSQL: """
+            CREATE TRIGGER reset_requests_notify AFTER INSERT ON reset_requests
+                FOR EACH STATEMENT EXECUTE FUNCTION writebackd_notify_insert('\(defaultChannel)')
+            """),
+    ]),
+    // Which daemon recorded the outcome (`requests --owner`, several daemons on one queue).
+    Migration(id: "v3-completed-by", statements: ["ALTER TABLE reset_requests ADD COLUMN completed_by TEXT"]),
     ]
+
+    /// `[queue] notify_channel`'s default; its trigger is part of the schema.
+    static let defaultChannel = "writebackd"
 
     static let state = [Migration(id: "v1-state", statements: [
         "CREATE TABLE seen_ids (id TEXT PRIMARY KEY, expires_at TIMESTAMPTZ NOT NULL)",
@@ -70,6 +94,21 @@ enum PostgresSchema {
                 for statement in migration.statements { try await connection.query(statement, logger: logger) }
                 try await connection.query("INSERT INTO writebackd_migrations (id) VALUES (\(migration.id))", logger: logger)
             }
+        }
+    }
+
+    /// Makes a plain INSERT notify `channel` too, when it is not the default channel (whose
+    /// trigger the migration made): one trigger per channel, so daemons configured with
+    /// different channels do not take the trigger from each other. `channel` is an identifier
+    /// the configuration checked (`[a-z_][a-z0-9_]*`, at most 40 bytes): DDL takes no binds.
+    static func ensureNotifyTrigger(channel: String, client: PostgresClient, logger: Logger) async throws {
+        guard channel != defaultChannel, NotifyChannel.isValid(channel) else { return }
+        try await client.withTransaction(logger: logger) { connection in
+            try await connection.query("SELECT pg_advisory_xact_lock(\(lockKey))", logger: logger)
+            try await connection.query(PostgresQuery(unsafeSQL: """
+                CREATE OR REPLACE TRIGGER "reset_requests_notify_\(channel)" AFTER INSERT ON reset_requests
+                    FOR EACH STATEMENT EXECUTE FUNCTION writebackd_notify_insert('\(channel)')
+                """), logger: logger)
         }
     }
 

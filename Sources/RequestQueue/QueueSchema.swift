@@ -47,6 +47,10 @@ enum QueueSchema {
                     WHERE intent_recorded = 1 AND state IN ('pending','in_progress');
                 """)
         }
+        // Which daemon recorded the outcome (`requests --owner`, several daemons on one queue).
+        migrator.registerMigration("v4-completed-by") { db in
+            try db.execute(sql: "ALTER TABLE reset_requests ADD COLUMN completed_by TEXT")
+        }
         return migrator
     }
 }

@@ -157,9 +157,9 @@ public final class SQLiteRequestQueue: RequestQueueStore {
             try db.execute(sql: """
                 UPDATE reset_requests SET state = ?, outcome = ?, detail = ?, completed_at = ?, updated_at = ?,
                     payload = ?, signature = '', lease_owner = NULL, lease_expires_at = NULL, not_before = NULL,
-                    directory = COALESCE(?, directory)
+                    directory = COALESCE(?, directory), completed_by = ?
                 WHERE id = ?
-                """, arguments: [outcome.state.rawValue, outcome.code.rawValue, outcome.detail, nowText, nowText, redacted, directory, id])
+                """, arguments: [outcome.state.rawValue, outcome.code.rawValue, outcome.detail, nowText, nowText, redacted, directory, owner, id])
             // EXISTS, not COUNT: one index probe, however many rows are still open.
             let open = try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM reset_requests WHERE state IN ('pending','in_progress'))") ?? true
             return !open
@@ -221,6 +221,13 @@ public final class SQLiteRequestQueue: RequestQueueStore {
         try await pool.writeWithoutTransaction { db in
             try db.execute(sql: "PRAGMA wal_checkpoint(TRUNCATE)")
         }
+    }
+
+    /// `PRAGMA data_version` on the writer connection: it moves when another connection (a
+    /// producer, another daemon) commits, never for this daemon's own writes, which all go
+    /// through that connection. Synchronous: called from the queue watcher's own thread.
+    func dataVersion() throws -> Int {
+        try pool.writeWithoutTransaction { db in try Int.fetchOne(db, sql: "PRAGMA data_version") ?? 0 }
     }
 
     /// Runs `body` in the next group commit (its own savepoint) and maps errors to `QueueError`.

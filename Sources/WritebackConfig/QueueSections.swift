@@ -4,7 +4,7 @@ import WritebackCore
 /// `[queue]` and `[state]`: where requests wait and where the daemon keeps its own records.
 /// SQLite takes a `path`; PostgreSQL (several daemons, one queue) takes a `url`; never both.
 enum QueueSection {
-    static let keys = ["backend", "path", "url", "poll_interval_ms", "lease_seconds", "max_attempts", "retention_days"]
+    static let keys = ["backend", "path", "url", "notify_channel", "watch_file", "poll_interval_ms", "lease_seconds", "max_attempts", "retention_days"]
 
     static func read(_ table: TOMLTable, _ context: ParseContext) throws(ConfigError) -> QueueConfig {
         let r = try TableReader(table, section: "queue", known: keys, context: context)
@@ -12,9 +12,12 @@ enum QueueSection {
         q.backend = try r.choice("backend", QueueBackend.self) ?? .sqlite
         let path = try r.path("path")
         let url = try r.string("url")
+        let channel = try r.string("notify_channel")
         switch q.backend {
         case .sqlite:
             if url != nil { throw r.invalid("url", "only used with backend = \"postgres\"; SQLite takes path") }
+            if channel != nil { throw r.invalid("notify_channel", "only used with backend = \"postgres\"; SQLite wakes on changes of its file") }
+            q.watchFile = try r.bool("watch_file") ?? q.watchFile
             if let path { q.path = path }
             q.url = nil
         case .postgres:
@@ -23,6 +26,13 @@ enum QueueSection {
             try checkPostgresURL(url, key: "url", r)
             q.url = url
             q.path = nil
+            if try r.bool("watch_file") != nil { throw r.invalid("watch_file", "only used with backend = \"sqlite\"; PostgreSQL wakes through notify_channel") }
+            if let channel {
+                guard channel.isEmpty || NotifyChannel.isValid(channel) else {
+                    throw r.invalid("notify_channel", "must be \"\" (poll only) or a lower-case name: a-z, 0-9 and _, not starting with a digit, at most \(NotifyChannel.maxLength) characters")
+                }
+                q.notifyChannel = channel
+            }
         }
         q.pollIntervalMs = try r.int("poll_interval_ms", in: 10...60_000, unit: "milliseconds") ?? q.pollIntervalMs
         q.leaseSeconds = try r.int("lease_seconds", in: 5...3600, unit: "seconds") ?? q.leaseSeconds

@@ -110,6 +110,10 @@ public struct QueueConfig: Sendable, Hashable {
     public var backend: QueueBackend = .sqlite
     public var path: String? = "/var/lib/writebackd/queue.sqlite"
     public var url: String? = nil
+    /// PostgreSQL: the LISTEN/NOTIFY channel a plain INSERT notifies (schema trigger); "": poll only.
+    public var notifyChannel: String = "writebackd"
+    /// SQLite: wake on changes of the queue file (inotify); false: the poll interval alone.
+    public var watchFile: Bool = true
     public var pollIntervalMs: Int = 500
     public var leaseSeconds: Int = 60
     public var maxAttempts: Int = 5

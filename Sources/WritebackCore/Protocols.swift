@@ -106,12 +106,15 @@ public struct RequestSummary: Sendable, Hashable, Codable {
     /// The configured directory the daemon routed the request to; nil until it did (or when
     /// no directory owns the user).
     public var directory: String?
+    /// The daemon (lease owner) holding the row while in progress, or the one that recorded
+    /// its outcome once terminal; nil while pending.
+    public var owner: String?
 
     public init(id: String, state: RequestState, outcome: String?, detail: String?, attempts: Int, createdAt: Date, completedAt: Date?,
-                directory: String? = nil) {
+                directory: String? = nil, owner: String? = nil) {
         self.id = id; self.state = state; self.outcome = outcome; self.detail = detail
         self.attempts = attempts; self.createdAt = createdAt; self.completedAt = completedAt
-        self.directory = directory
+        self.directory = directory; self.owner = owner
     }
 }
 
@@ -136,7 +139,16 @@ public protocol RequestQueueStore: Sendable {
     /// request is not claimed a second time; throws when the row is no longer held.
     func renewLease(id: String, owner: String, lease: Duration, now: Date) async throws
     func summary(id: String) async throws -> RequestSummary?
-    func list(state: RequestState?, limit: Int) async throws -> [RequestSummary]
+    /// Newest first; `owner` keeps the rows whose owner (`RequestSummary.owner`) starts with it
+    /// (a whole owner name, or `host:pid`, or `host`).
+    func list(state: RequestState?, owner: String?, limit: Int) async throws -> [RequestSummary]
+    /// The in-progress rows per lease owner, with up to `idsPerOwner` ids each.
+    func holdings(idsPerOwner: Int) async throws -> [LeaseHolding]
+    /// The earliest moment after `now` at which a row that is not claimable now becomes
+    /// claimable (a pending row's `not_before`, another owner's lease running out); nil: none.
+    /// The poller sleeps no longer than this, so a backoff or a dead daemon's lease does not
+    /// wait for the safety-net poll.
+    func nextDue(now: Date) async throws -> Date?
     func counts() async throws -> [RequestState: Int]
     /// Age of the oldest pending row.
     func oldestPending(now: Date) async throws -> TimeInterval?
@@ -157,6 +169,10 @@ extension RequestQueueStore {
     /// `release` without naming a directory.
     public func release(id: String, owner: String, notBefore: Date, countAttempt: Bool, lastError: String?) async throws {
         try await release(id: id, owner: owner, notBefore: notBefore, countAttempt: countAttempt, lastError: lastError, directory: nil)
+    }
+
+    public func list(state: RequestState?, limit: Int) async throws -> [RequestSummary] {
+        try await list(state: state, owner: nil, limit: limit)
     }
 }
 

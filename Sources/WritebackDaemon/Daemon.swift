@@ -63,7 +63,7 @@ public enum Daemon {
         let metrics = DaemonMetrics(directories: config.directories.map(\.name))
         let systemd = SystemdNotifier()
         let hashes = HistoryHashPool(threads: max(2, ProcessInfo.processInfo.activeProcessorCount))
-        let owner = "\(ProcessInfo.processInfo.hostName):\(getpid()):\(UUID().uuidString.prefix(8))"
+        let owner = "\(DaemonOwner.hostName()):\(getpid()):\(UUID().uuidString.prefix(8))"
         let auditTrail: AuditWriter
         do {
             auditTrail = try AuditWriter(.init(config: config.audit, owner: owner, version: WritebackDaemonInfo.version),
@@ -78,10 +78,11 @@ public enum Daemon {
         let processor = RequestProcessor(
             queue: queue, stateStore: stateStore, lanes: lanes, notifier: notifier, auditTrail: auditTrail, hashes: hashes,
             state: state, metrics: metrics, logger: logger, owner: owner, clock: { Date() })
+        let wakeSource = Storage.wakeSource(for: queue, config: config.queue, logger: logger)
         let worker = QueueWorkerService(processor: processor, queue: queue, state: state, systemd: systemd,
-                                        logger: logger, workers: workers)
+                                        logger: logger, workers: workers, wakeSource: wakeSource)
         let monitor = MonitorService(queue: queue, stateStore: stateStore, lanes: lanes, state: state,
-                                     metrics: metrics, systemd: systemd, logger: logger,
+                                     metrics: metrics, systemd: systemd, logger: logger, wakeSource: wakeSource,
                                      outboxBacklog: { [outbox = config.outbox] in OutboxBacklog.scan(outbox) })
         let reloader = ConfigReloader(path: configPath, state: state, logger: logger, directories: lanes.map(\.directory))
         let handler = DaemonControlHandler(queue: queue, state: state, metrics: metrics, monitor: monitor, reloader: reloader,

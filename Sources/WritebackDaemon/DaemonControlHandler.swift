@@ -93,7 +93,17 @@ final class DaemonControlHandler: ControlHandler, Sendable {
             ]),
             "workers": .int(worker.workers),
             "poll_interval_ms": .int(runtime.config.queue.pollIntervalMs),
+            "wakeup": .string(worker.wakeSource.current.rawValue),
+            "owner": .string(worker.processor.owner),
         ]
+        // Which daemon holds what: several daemons share a PostgreSQL queue.
+        object["owners"] = .array(try await queue.holdings(idsPerOwner: 10).map { h in
+            .object([
+                "owner": .string(h.owner), "in_progress": .int(h.count),
+                "lease_expires_at": h.earliestExpiry.map { .string(Timestamp.format($0)) } ?? .null,
+                "ids": .array(h.ids.map { .string($0) }),
+            ])
+        })
         if let backlog = outboxBacklog?() {
             object["outbox_backlog"] = .int(backlog.pending)
             object["outbox"] = .object([
@@ -115,7 +125,10 @@ final class DaemonControlHandler: ControlHandler, Sendable {
         }
         let limit = request.limit ?? 50
         guard (1...10_000).contains(limit) else { return .failure("bad_request", "limit must be between 1 and 10000") }
-        let rows = try await queue.list(state: filter, limit: limit)
+        if let owner = request.owner, owner.isEmpty || owner.utf8.count > 256 {
+            return .failure("bad_request", "owner must be 1 to 256 bytes")
+        }
+        let rows = try await queue.list(state: filter, owner: request.owner, limit: limit)
         // With several directories each row names its own; one directory keeps the
         // contract's fields exactly.
         let several = state.runtime.config.directories.count > 1
@@ -127,6 +140,8 @@ final class DaemonControlHandler: ControlHandler, Sendable {
                 "completed_at": row.completedAt.map { .string(Timestamp.format($0)) } ?? .null,
             ]
             if several { object["directory"] = .optional(row.directory) }
+            // Asked by owner: say whose each row is (the contract's fields otherwise).
+            if request.owner != nil { object["owner"] = .optional(row.owner) }
             return .object(object)
         }))
     }

@@ -8,7 +8,8 @@ import WritebackCore
 
 /// The Prometheus metrics the contract names (`writebackd_requests_total{outcome}`,
 /// `writebackd_queue_depth{state}`, `writebackd_directory_write_seconds`,
-/// `writebackd_directory_up{uri}`) plus a few operators want (directory errors, claims).
+/// `writebackd_directory_up{uri}`, `writebackd_pickup_seconds`) plus a few operators want
+/// (directory errors, the wake-up source in force).
 /// Every directory metric has the label `directory` (its configured name, "default" for a
 /// single `[directory]` table), and `writebackd_directory_requests_total{directory,outcome}`
 /// splits the terminal requests by the directory they were routed to; `requests_total` stays
@@ -26,6 +27,8 @@ public final class DaemonMetrics: Sendable {
     private let writeTimers: Mutex<[String: Metrics.Timer]> = Mutex([:])
     private let oldestPending: CoreMetrics.Gauge
     private let directoryErrors: Mutex<[String: CoreMetrics.Counter]> = Mutex([:])
+    private let pickupTimer: Metrics.Timer
+    private let wakeupSource: [WakeupSource: CoreMetrics.Gauge]
     private let outboxMessages: [String: CoreMetrics.Gauge]
     private let outboxOldest: CoreMetrics.Gauge
 
@@ -45,6 +48,12 @@ public final class DaemonMetrics: Sendable {
         }
         queueDepth = depth
         oldestPending = CoreMetrics.Gauge(label: "writebackd_oldest_pending_seconds", dimensions: [], factory: factory)
+        // created_at → claimed, for a row's first claim: how long a request waited to be picked up.
+        pickupTimer = Metrics.Timer(label: "writebackd_pickup_seconds", dimensions: [], factory: factory)
+        // 1 for the source in force (`status` `wakeup`), 0 for the others.
+        wakeupSource = Dictionary(uniqueKeysWithValues: WakeupSource.allCases.map {
+            ($0, CoreMetrics.Gauge(label: "writebackd_wakeup_source", dimensions: [("source", $0.rawValue)], factory: factory))
+        })
         // The outbox backlog (contrib/prometheus alerts on it growing): messages by state.
         var outbox: [String: CoreMetrics.Gauge] = [:]
         for state in ["pending", "deferred", "failed"] {
@@ -97,6 +106,13 @@ public final class DaemonMetrics: Sendable {
 
     public func directoryWrite(seconds: Double, directory: String = "default") {
         writeTimer(directory: directory).recordNanoseconds(Int64(seconds * 1e9))
+    }
+
+    /// A request was claimed for the first time `seconds` after it was queued.
+    public func pickup(seconds: Double) { pickupTimer.recordNanoseconds(Int64(seconds * 1e9)) }
+
+    public func wakeup(source: WakeupSource) {
+        for (s, gauge) in wakeupSource { gauge.record(s == source ? 1 : 0) }
     }
 
     /// A directory call failed; `kind` is the error's case (unavailable, timed_out, ...).

@@ -18,14 +18,17 @@ final class MonitorService: Service, Sendable {
     let systemd: SystemdNotifier
     let logger: Logger
     let interval: Duration
+    /// The queue's wake source, whose current mode `status` and metrics show.
+    let wakeSource: any QueueWakeSource
     /// The outbox backlog for the metrics (a directory listing); nil: not measured.
     let outboxBacklog: (@Sendable () -> OutboxBacklog)?
 
     init(queue: any RequestQueueStore, stateStore: any StateStore, lanes: [DirectoryLane], state: DaemonState,
          metrics: DaemonMetrics, systemd: SystemdNotifier, logger: Logger, interval: Duration = .seconds(5),
-         outboxBacklog: (@Sendable () -> OutboxBacklog)? = nil) {
+         wakeSource: any QueueWakeSource = PollOnlyWakeSource(), outboxBacklog: (@Sendable () -> OutboxBacklog)? = nil) {
         self.queue = queue; self.stateStore = stateStore; self.lanes = lanes; self.state = state
-        self.metrics = metrics; self.systemd = systemd; self.logger = logger; self.outboxBacklog = outboxBacklog
+        self.metrics = metrics; self.systemd = systemd; self.logger = logger; self.wakeSource = wakeSource
+        self.outboxBacklog = outboxBacklog
         self.interval = SystemdNotifier.watchdogInterval().map { min($0, interval) } ?? interval
     }
 
@@ -62,6 +65,7 @@ final class MonitorService: Service, Sendable {
             state.directoryHealth(health, of: lane.name)
             metrics.directory(health: health, of: lane.name)
         }
+        metrics.wakeup(source: wakeSource.current)
         var counts: [RequestState: Int] = [:]
         var oldest: TimeInterval?
         do {

@@ -12,6 +12,11 @@ import WritebackCore
 /// pipeline's directory calls do not hop threads. Paused: claims nothing. While no directory
 /// answers: one probe request at a time, so an outage costs neither attempts nor CPU.
 ///
+/// Pick-up is event-driven: the queue's wake source (PostgreSQL NOTIFY, inotify on the SQLite
+/// file) wakes the poller the moment a row is inserted, and the poll interval is the safety
+/// net. A poll interval longer than a second is cut to the queue's next due moment (a backoff's
+/// `not_before`, a lease running out), so neither waits for the safety-net poll.
+///
 /// Graceful shutdown (SIGTERM) stops claiming and lets the requests in flight finish and be
 /// recorded; then every row this daemon still holds goes back to `pending`.
 public final class QueueWorkerService: Service, Sendable {
@@ -22,13 +27,16 @@ public final class QueueWorkerService: Service, Sendable {
     let logger: Logger
     let workers: Int
     let waker = Waker()
+    /// What wakes the poller before its interval is up.
+    let wakeSource: any QueueWakeSource
     /// Free worker slots; `workers - count` requests are in flight.
     private let freeSlots: Mutex<[Int]>
     private let stopping = Atomic<Bool>(false)
 
-    init(processor: RequestProcessor, queue: any RequestQueueStore, state: DaemonState, systemd: SystemdNotifier, logger: Logger, workers: Int) {
+    init(processor: RequestProcessor, queue: any RequestQueueStore, state: DaemonState, systemd: SystemdNotifier, logger: Logger, workers: Int,
+         wakeSource: any QueueWakeSource = PollOnlyWakeSource()) {
         self.processor = processor; self.queue = queue; self.state = state; self.systemd = systemd
-        self.logger = logger; self.workers = max(1, workers)
+        self.logger = logger; self.workers = max(1, workers); self.wakeSource = wakeSource
         freeSlots = Mutex(Array((0..<max(1, workers)).reversed()))
     }
 
@@ -60,7 +68,20 @@ public final class QueueWorkerService: Service, Sendable {
         }
     }
 
+    /// How long to sleep when there is nothing to claim: the poll interval, or less when a row
+    /// becomes claimable sooner. Intervals up to a second are taken as they are (no query).
+    func idleWait(interval: Duration) async -> Duration {
+        guard interval > .seconds(1) else { return interval }
+        let now = Date()
+        guard let due = try? await queue.nextDue(now: now) else { return interval }
+        let until = Duration.milliseconds(Int64((due.timeIntervalSince(now) * 1000).rounded(.up)) + 5)
+        return max(.milliseconds(10), min(interval, until))
+    }
+
     public func run() async throws {
+        // The wake source runs beside the loop and is cancelled once the loop has stopped.
+        let wakeTask = Task { [wakeSource, waker] in await wakeSource.run { waker.wake() } }
+        defer { wakeTask.cancel() }
         await withGracefulShutdownHandler {
             await withDiscardingTaskGroup { group in
                 while !stopping.load(ordering: .acquiring) {
@@ -84,6 +105,10 @@ public final class QueueWorkerService: Service, Sendable {
                             await waker.wait(timeout: max(interval, .seconds(1)))
                             continue
                         }
+                        let claimedAt = Date()
+                        for request in claimed where request.attempts == 0 && !request.intentRecorded {
+                            processor.metrics.pickup(seconds: max(0, claimedAt.timeIntervalSince(request.createdAt)))
+                        }
                         for request in claimed {
                             // claim() returned at most `limit` rows, so a slot is free (were one
                             // missing, the request would still run, just without affinity).
@@ -101,7 +126,8 @@ public final class QueueWorkerService: Service, Sendable {
                         // A full batch: there may be more; go round (a full house waits below).
                         if claimed.count == limit, state.phase != .directoryDown, self.inFlight < workers { continue }
                     }
-                    await waker.wait(timeout: interval)
+                    // A full house is woken by its next free worker: no due moment to look up.
+                    await waker.wait(timeout: self.inFlight < workers ? await idleWait(interval: interval) : interval)
                 }
                 logger.info("stopped claiming; finishing the requests in flight", metadata: ["in_flight": "\(self.inFlight)"])
             }

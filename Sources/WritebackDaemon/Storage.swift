@@ -16,8 +16,17 @@ public enum Storage {
             return create ? try SQLiteRequestQueue(path: path, retentionDays: config.retentionDays) : try SQLiteRequestQueue.openExisting(path: path)
         case .postgres:
             guard let url = config.url, !url.isEmpty else { throw QueueError.missingPath(section: "queue") }
-            return try await PostgresRequestQueue(url: url, retentionDays: config.retentionDays, logger: logger, migrate: create)
+            return try await PostgresRequestQueue(url: url, retentionDays: config.retentionDays, notifyChannel: config.notifyChannel,
+                                                  logger: logger, migrate: create)
         }
+    }
+
+    /// What wakes the poller early on `queue`: LISTEN on the PostgreSQL channel, inotify on
+    /// the SQLite file, or nothing (the poll interval alone).
+    public static func wakeSource(for queue: any RequestQueueStore, config: QueueConfig, logger: Logger) -> any QueueWakeSource {
+        if let sqlite = queue as? SQLiteRequestQueue { return config.watchFile ? SQLiteQueueWatcher(queue: sqlite) : PollOnlyWakeSource() }
+        if let postgres = queue as? PostgresRequestQueue { return postgres.wakeSource(logger: logger) }
+        return PollOnlyWakeSource()
     }
 
     public static func state(_ config: StateConfig, logger: Logger) async throws -> any StateStore {

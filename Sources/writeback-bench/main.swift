@@ -7,6 +7,7 @@ import Foundation
 //                         [--history-requests N] [--fsync-requests N] [--ldappasswd-users N]
 //                         [--connections C] [--results-dir DIR]
 //   writeback-bench faults --bin-dir DIR [--short] [--results-dir DIR]
+//   writeback-bench pickup [--requests N] [--idle-seconds S] [--poll-interval-ms MS]
 let usage = """
     usage: writeback-bench directory [--users N] [--connections C] [--ldappasswd-users M]
            writeback-bench policy
@@ -14,6 +15,7 @@ let usage = """
                                  [--history-requests N] [--fsync-requests N] [--ldappasswd-users N]
                                  [--connections C] [--results-dir DIR]
            writeback-bench faults --bin-dir DIR [--short] [--results-dir DIR] [--only NAME,NAME]
+           writeback-bench pickup [--requests N] [--idle-seconds S] [--poll-interval-ms MS]
 
     """
 signal(SIGPIPE, SIG_IGN)   // a checker that exits early must not end the bench
@@ -28,6 +30,8 @@ do {
         try await DrainBench(arguments: Array(arguments.dropFirst())).run()
     case "faults":
         try await FaultsBench(arguments: Array(arguments.dropFirst())).run()
+    case "pickup":
+        try await PickupBench(arguments: Array(arguments.dropFirst())).run()
     default:
         FileHandle.standardError.write(Data(usage.utf8))
         exit(2)

@@ -98,17 +98,21 @@ struct Requests: ParsableCommand {
     @Option(name: .long, help: "At most this many (default 50).")
     var limit: Int = 50
 
+    @Option(name: .long, help: "Only rows held or recorded by this daemon: its owner name as `status` shows it, or a prefix (host:pid, host). Adds an owner column.")
+    var owner: String?
+
     func validate() throws {
         if let state, !["pending", "in_progress", "succeeded", "rejected", "failed"].contains(state) {
             throw ValidationError("--state must be one of pending, in_progress, succeeded, rejected, failed")
         }
         guard limit >= 1 else { throw ValidationError("--limit must be at least 1") }
+        if let owner, owner.isEmpty || owner.count > 256 { throw ValidationError("--owner must be 1 to 256 characters") }
     }
 
     func run() throws {
-        let rows = try options.call(ControlRequest(command: "requests", state: state, limit: limit))
+        let rows = try options.call(ControlRequest(command: "requests", state: state, limit: limit, owner: owner))
         if options.json { options.printJSON(rows); return }
-        print(HumanFormat.requests(rows.arrayValue ?? []))
+        print(HumanFormat.requests(rows.arrayValue ?? [], withOwner: owner != nil))
     }
 }
 

@@ -24,6 +24,15 @@ enum HumanFormat {
         row("last success:", s["last_success_at"]?.stringValue ?? "never")
         if let e = s["last_error"]?.stringValue { row("last error:", "\(s["last_error_at"]?.stringValue ?? "") \(e)") }
         if let backlog = s["outbox_backlog"]?.doubleValue { row("outbox backlog:", "\(Int(backlog))") }
+        if let wakeup = s["wakeup"]?.stringValue { row("wake-up:", wakeup == "poll" ? "poll only" : "\(wakeup), poll as a safety net") }
+        if let owner = s["owner"]?.stringValue { row("owner:", owner) }
+        if let owners = s["owners"]?.arrayValue, !owners.isEmpty {
+            lines.append("in progress by owner:")
+            lines.append(table(header: ["OWNER", "HELD", "LEASE ENDS", "IDS"], rows: owners.map {
+                [$0["owner"]?.stringValue ?? "?", "\(Int($0["in_progress"]?.doubleValue ?? 0))", $0["lease_expires_at"]?.stringValue ?? "-",
+                 ($0["ids"]?.arrayValue ?? []).compactMap(\.stringValue).joined(separator: ",")]
+            }, indent: "  "))
+        }
         let directories = s["directories"]?.arrayValue ?? []
         if directories.count > 1 {
             lines.append("directories:")
@@ -43,15 +52,18 @@ enum HumanFormat {
         return lines.joined(separator: "\n")
     }
 
-    static func requests(_ rows: [JSONValue]) -> String {
+    static func requests(_ rows: [JSONValue], withOwner: Bool = false) -> String {
         if rows.isEmpty { return "no requests" }
-        // Several directories: the daemon names each row's.
+        // Several directories: the daemon names each row's; --owner adds the owner.
         let named = rows.contains { $0.objectValue?["directory"] != nil }
-        return table(header: ["ID", "STATE", "OUTCOME", "DETAIL", "ATTEMPTS"] + (named ? ["DIRECTORY"] : []) + ["CREATED", "COMPLETED"], rows: rows.map {
+        let header = ["ID", "STATE", "OUTCOME", "DETAIL", "ATTEMPTS"] + (named ? ["DIRECTORY"] : []) + ["CREATED", "COMPLETED"]
+            + (withOwner ? ["OWNER"] : [])
+        return table(header: header, rows: rows.map {
             [$0["id"]?.stringValue ?? "?", $0["state"]?.stringValue ?? "?", $0["outcome"]?.stringValue ?? "-",
              $0["detail"]?.stringValue ?? "-", "\(Int($0["attempts"]?.doubleValue ?? 0))"]
                 + (named ? [$0["directory"]?.stringValue ?? "-"] : [])
                 + [$0["created_at"]?.stringValue ?? "-", $0["completed_at"]?.stringValue ?? "-"]
+                + (withOwner ? [$0["owner"]?.stringValue ?? "-"] : [])
         })
     }
 

@@ -31,6 +31,17 @@ public struct PostgresServer: Sendable {
         return PostgresServer(facts: facts, dir: dir)
     }
 
+    /// Stops the server with a fast shutdown (every client connection is cut, as in a real
+    /// restart) and starts it again on the same port and data; returns the new postmaster PID.
+    @discardableResult
+    public func restart() throws -> pid_t {
+        let r = try ToolRunner.run("/bin/bash", [Self.script, "restart", dir])
+        guard r.status == 0, let pid = SambaDC.parseFacts(r.stdout)["PID"].flatMap({ pid_t($0) }) else {
+            throw SlapdHarnessError.startFailed("postgres.sh restart exited \(r.status): \(r.stderr)")
+        }
+        return pid
+    }
+
     public func stop() {
         _ = try? ToolRunner.run("/bin/bash", [Self.script, "stop", dir])
         try? FileManager.default.removeItem(atPath: dir)

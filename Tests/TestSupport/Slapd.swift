@@ -136,6 +136,26 @@ public struct Slapd: Sendable {
         return values
     }
 
+    /// How many values of `name` each entry under `base` has (one subtree search as the rootdn,
+    /// for checks over thousands of users), keyed by the entry's lower-cased `uid`.
+    public func valueCounts(base: String, name: String) throws -> [String: Int] {
+        let r = try ldap("/usr/bin/ldapsearch", ["-x", "-ZZ", "-H", uri, "-D", adminDN, "-y", adminPasswordFile, "-z", "0",
+                                                  "-LLL", "-o", "ldif-wrap=no", "-b", base, "-s", "sub", "(uid=*)", "uid", name])
+        guard r.status == 0 else { throw SlapdHarnessError.commandFailed("ldapsearch \(base): \(r.stderr)") }
+        var counts: [String: Int] = [:]
+        for entry in r.stdout.components(separatedBy: "\n\n") {
+            var uid: String?, n = 0
+            for line in entry.split(separator: "\n") {
+                guard let colon = line.firstIndex(of: ":") else { continue }
+                let attribute = line[..<colon].lowercased()
+                if attribute == "uid" { uid = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces).lowercased() }
+                if attribute == name.lowercased() { n += 1 }
+            }
+            if let uid { counts[uid] = n }
+        }
+        return counts
+    }
+
     /// Adds an inetOrgPerson `uid` under ou=people (as the rootdn, so ppolicy is skipped;
     /// the cleartext password is hashed by the server). Returns its DN.
     @discardableResult

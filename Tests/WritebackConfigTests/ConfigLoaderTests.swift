@@ -65,6 +65,13 @@ struct ConfigLoaderTests {
         ("postgres state: audit in /var/lib/writebackd", ["queue": ["backend = \"postgres\"", "url = \"postgres://writebackd@db.example.org/writeback\""], "state": ["url = \"postgresql://writebackd@db.example.org/writeback\""]],
          { $0.audit.path == "/var/lib/writebackd/audit.jsonl" }),
         ("retention", ["queue": ["retention_days = 7", "lease_seconds = 120"]], { $0.queue.retentionDays == 7 && $0.queue.leaseSeconds == 120 }),
+        ("postgres default channel", ["queue": ["backend = \"postgres\"", "url = \"postgres://db/x\""], "state": ["url = \"postgres://db/x\""]],
+         { $0.queue.notifyChannel == "writebackd" }),
+        ("postgres own channel", ["queue": ["backend = \"postgres\"", "url = \"postgres://db/x\"", "notify_channel = \"wb_site2\""], "state": ["url = \"postgres://db/x\""]],
+         { $0.queue.notifyChannel == "wb_site2" }),
+        ("sqlite poll only", ["queue": ["watch_file = false"]], { !$0.queue.watchFile }),
+        ("postgres poll only", ["queue": ["backend = \"postgres\"", "url = \"postgres://db/x\"", "notify_channel = \"\""], "state": ["url = \"postgres://db/x\""]],
+         { $0.queue.notifyChannel == "" }),
     ]
 
     @Test("valid variations load", arguments: valid.indices)
@@ -116,6 +123,12 @@ struct ConfigLoaderTests {
         (["queue": ["backend = \"postgres\""]], "queue.url", "missing"),
         (["queue": ["backend = \"postgres\"", "url = \"mysql://db/x\""]], "queue.url", "postgres://"),
         (["queue": ["backend = \"postgres\"", "url = \"postgres://u:pw@db/x\""]], "queue.url", "must not contain a password"),
+        (["queue": ["notify_channel = \"writebackd\""]], "queue.notify_channel", "only used with backend"),
+        (["queue": ["backend = \"postgres\"", "url = \"postgres://db/x\"", "watch_file = false"]], "queue.watch_file", "only used with backend"),
+        (["queue": ["watch_file = \"no\""]], "queue.watch_file", "boolean"),
+        (["queue": ["backend = \"postgres\"", "url = \"postgres://db/x\"", "notify_channel = \"Wb\""]], "queue.notify_channel", "lower-case"),
+        (["queue": ["backend = \"postgres\"", "url = \"postgres://db/x\"", "notify_channel = \"wb\\\"; DROP TABLE x; --\""]], "queue.notify_channel", "lower-case"),
+        (["queue": ["backend = \"postgres\"", "url = \"postgres://db/x\"", "notify_channel = 7"]], "queue.notify_channel", "expected a string"),
         (["queue": ["path = \"queue.sqlite\""]], "queue.path", "absolute"),
         (["queue": ["poll_interval_ms = 0"]], "queue.poll_interval_ms", "out of range"),
         (["queue": ["lease_seconds = 10"]], "queue.lease_seconds", "twice directory.timeout_seconds"),

@@ -4,6 +4,8 @@
 #   postgres.sh start DIR [--watch-pid PID]   initdb into DIR/data, start on a free 127.0.0.1 port
 #                                             and a Unix socket in DIR/sock, print KEY=VALUE facts
 #   postgres.sh stop DIR                      stop the server started in DIR (by its postmaster PID)
+#   postgres.sh restart DIR                   stop it (fast shutdown: clients are cut off) and start
+#                                             it again on the same port; prints the new PID=
 #
 # The server refuses to run as root, so as root DIR is given to the `postgres` user and every
 # server command runs as that user; as anyone else it runs as the caller. Authentication is
@@ -28,8 +30,29 @@ stop_server() {
     kill -KILL "$pid" 2>/dev/null || true
 }
 
+# Stops only the postmaster of this DIR when process $1 is gone (a reused PID is left alone).
+watchdog() {
+    setsid bash -c 'while kill -0 "$1" 2>/dev/null && kill -0 "$2" 2>/dev/null; do sleep 1; done
+        grep -qF "$3" "/proc/$2/cmdline" 2>/dev/null && kill -INT "$2"' \
+        _ "$1" "$2" "$3/data" </dev/null >/dev/null 2>&1 &
+}
+
+server_options() {
+    echo "-p $1 -k $2/sock -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+}
+
 case "$cmd" in
 stop) stop_server "$dir"; exit 0 ;;
+restart)
+    dir=$(cd "$dir" && pwd)
+    port=$(cat "$dir/port")
+    stop_server "$dir"
+    as_pg "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 30 -o "$(server_options "$port" "$dir")" start >/dev/null \
+        || { cat "$dir/server.log" >&2; exit 1; }
+    pid=$(head -1 "$dir/data/postmaster.pid")
+    [ -s "$dir/watch-pid" ] && watchdog "$(cat "$dir/watch-pid")" "$pid" "$dir"
+    echo "PID=$pid"
+    exit 0 ;;
 start) ;;
 *) echo "postgres.sh: unknown command $cmd" >&2; exit 2 ;;
 esac
@@ -51,16 +74,14 @@ cat >"$dir/data/pg_hba.conf" <<HBA
 local all all trust
 host  all all 127.0.0.1/32 trust
 HBA
-as_pg "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 30 \
-    -o "-p $port -k $dir/sock -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off" \
+echo "$port" >"$dir/port"
+as_pg "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 30 -o "$(server_options "$port" "$dir")" \
     start >/dev/null || { cat "$dir/server.log" >&2; exit 1; }
 as_pg "$bin/createdb" -h "$dir/sock" -p "$port" -U writebackd writeback
 pid=$(head -1 "$dir/data/postmaster.pid")
 if [ -n "$watch_pid" ]; then
-    # Stops only the postmaster of this DIR (a reused PID is left alone).
-    setsid bash -c 'while kill -0 "$1" 2>/dev/null && kill -0 "$2" 2>/dev/null; do sleep 1; done
-        grep -qF "$3" "/proc/$2/cmdline" 2>/dev/null && kill -INT "$2"' \
-        _ "$watch_pid" "$pid" "$dir/data" </dev/null >/dev/null 2>&1 &
+    echo "$watch_pid" >"$dir/watch-pid"
+    watchdog "$watch_pid" "$pid" "$dir"
 fi
 cat <<FACTS
 PID=$pid
