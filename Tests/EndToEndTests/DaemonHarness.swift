@@ -113,10 +113,13 @@ struct E2ESetup {
         try configText(o).write(toFile: configPath, atomically: true, encoding: .utf8)
     }
 
-    /// A strong random password that passes the default policy and slapd's ppolicy.
+    /// A strong random password that passes the default policy and slapd's ppolicy. Letters and
+    /// digits alternate, so no three letters stand together: a password can never hold a test
+    /// user's 3-letter name token ("bob", "fox") and fail `contains_user_name` by chance.
     static func newPassword() -> String {
-        let alphabet = Array("abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789")
-        return "Wb7#" + String((0..<14).map { _ in alphabet.randomElement()! })
+        let letters = Array("abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ")
+        let digits = Array("23456789")
+        return "Wb7#" + String((0..<7).flatMap { _ in [letters.randomElement()!, digits.randomElement()!] })
     }
 
     /// Builds an administrator-initiated reset for `user` (no verification needed, licensed).
