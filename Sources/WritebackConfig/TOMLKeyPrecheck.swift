@@ -4,7 +4,9 @@
 /// toml++ asserts there (`parse_key: is_bare_key_character(*cp) || is_string_delimiter(*cp)`),
 /// which aborts a build with assertions on, the daemon included, at start or at SIGHUP, instead
 /// of refusing the file. Found by `make fuzz` (config target); this refuses those lines first,
-/// as the syntax errors they are. Pure: text in, the first problem out.
+/// as the syntax errors they are. Also a date-time whose `T` is not followed by a digit
+/// (`1979-05-27T-07:32:00Z`: `parse_time: is_decimal_digit(*cp)`). Pure: text in, the first
+/// problem out.
 enum TOMLKeyPrecheck {
     struct Problem: Equatable {
         var line: Int
@@ -24,6 +26,9 @@ enum TOMLKeyPrecheck {
                 continue
             }
             if arrayDepth > 0 {
+                if let column = badDateTime(line[...]) {
+                    return Problem(line: lineNumber, column: column + 1, reason: "a date-time needs a time after 'T'")
+                }
                 arrayDepth = max(0, arrayDepth + bracketDelta(line[...]))
                 continue
             }
@@ -61,11 +66,40 @@ enum TOMLKeyPrecheck {
                 guard i < line.count, line[i] == "." else { break }
                 i += 1
             }
+            if !isHeader, let column = badDateTime(line[min(i, line.count)...]) {
+                return Problem(line: lineNumber, column: column + 1, reason: "a date-time needs a time after 'T'")
+            }
             // A value that opens an array or a multi-line string continues on the next lines.
             if !isHeader { arrayDepth = max(0, bracketDelta(line[min(i, line.count)...])) }
             let rest = String(String.UnicodeScalarView(line[min(i, line.count)...]))
             for delimiter in ["\"\"\"", "'''"] where rest.components(separatedBy: delimiter).count == 2 {
                 inMultiline = delimiter
+            }
+        }
+        return nil
+    }
+
+    /// The index of a `T`/`t` that follows a date (`DDDD-DD-DD`) without a digit after it,
+    /// outside quoted strings and comments; nil when there is none.
+    static func badDateTime(_ text: ArraySlice<Unicode.Scalar>) -> Int? {
+        let c = Array(text)
+        let start = text.startIndex
+        var quote: Unicode.Scalar?
+        var escaped = false
+        func digit(_ k: Int) -> Bool { k >= 0 && k < c.count && c[k] >= "0" && c[k] <= "9" }
+        for k in c.indices {
+            if let q = quote {
+                if escaped { escaped = false } else if c[k] == "\\" && q == "\"" { escaped = true } else if c[k] == q { quote = nil }
+                continue
+            }
+            switch c[k] {
+            case "\"", "'": quote = c[k]
+            case "#": return nil
+            case "T", "t":
+                let isDate = k >= 10 && (1...4).allSatisfy { digit(k - 10 + $0 - 1) } && c[k - 6] == "-"
+                    && digit(k - 5) && digit(k - 4) && c[k - 3] == "-" && digit(k - 2) && digit(k - 1)
+                if isDate && !digit(k + 1) { return start + k }
+            default: break
             }
         }
         return nil

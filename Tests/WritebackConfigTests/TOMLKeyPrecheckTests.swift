@@ -16,6 +16,9 @@ struct TOMLKeyPrecheckTests {
         ("[a./b]", 1, 4),
         ("[a. /b]", 1, 5),
         ("a./b = 1", 1, 3),
+        ("[queue]\nretention_days = 1979-05-27T-07:32:00Z\n", 2, 28),   // third crash input
+        ("x = [\n  1979-05-27tx,\n]", 2, 13),
+        ("x = {a = 2001-01-01T}", 1, 20),
         ("  [directory.\u{e9}]", 1, 14),
     ])
     func refused(text: String, line: Int, column: Int) throws {
@@ -34,6 +37,7 @@ struct TOMLKeyPrecheckTests {
         "t = '''\n[/also not]\n'''",
         "# [/comment]\n  # a./b",
         "x = \"[/in a string]\" # [/in a comment]",
+        "d = 1979-05-27T07:32:00Z\ne = 1979-05-27 07:32:00\nf = 1979-05-27 # T\ng = \"2001-01-01T\"",
     ])
     func passes(text: String) {
         #expect(TOMLKeyPrecheck.firstProblem(in: text) == nil)
