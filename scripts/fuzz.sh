@@ -6,6 +6,9 @@
 #   FUZZ_SECONDS=300              per target (CI: scripts/ci-checks/30-fuzz-short.sh, 60 s)
 #   FUZZ_PARALLEL=1               targets fuzzed at the same time (CI: 2, one per core)
 #   FUZZ_SEED=N                   libFuzzer's seed (CI: 1, so a run repeats the same mutations)
+#   FUZZ_RUNS=N                   stop after N inputs per target (CI: a fixed count with seed 1,
+#                                 so every CI run executes the same inputs; FUZZ_SECONDS then
+#                                 only bounds a slow machine, which runs a prefix of them)
 #
 # The lean build: only the code under test is compiled with the sanitizers, as one module per
 # harness (fuzz/FuzzCodecConfig.swift with the sources of WritebackCore, RequestCodec and
@@ -109,7 +112,7 @@ run_target() {
   log="$out/$target.log"
   s=$(date +%s)
   # detect_leaks twice: libFuzzer's per-input check, and LeakSanitizer's own at exit.
-  if ASAN_OPTIONS="detect_leaks=$leaks${ASAN_OPTIONS:+:$ASAN_OPTIONS}" WRITEBACKD_FUZZ_TARGET=$target "$exe" "$corpus" -max_total_time="$seconds" -max_len="$max_len" -detect_leaks="$leaks" ${FUZZ_SEED:+-seed=$FUZZ_SEED} \
+  if ASAN_OPTIONS="detect_leaks=$leaks${ASAN_OPTIONS:+:$ASAN_OPTIONS}" WRITEBACKD_FUZZ_TARGET=$target "$exe" "$corpus" -max_total_time="$seconds" -max_len="$max_len" -detect_leaks="$leaks" ${FUZZ_SEED:+-seed=$FUZZ_SEED} ${FUZZ_RUNS:+-runs=$FUZZ_RUNS} \
        -artifact_prefix="$out/artifacts/$target-" -print_final_stats=1 >"$log" 2>&1; then
     stats=$(grep -E '^stat::number_of_executed_units' "$log" | tail -1 | awk '{print $2}')
     echo "fuzz $target: ok, ${stats:-?} inputs in $(( $(date +%s) - s )) s; corpus $(ls "$corpus" | wc -l) files"

@@ -3,52 +3,61 @@ import WritebackCore
 
 /// Enqueue→written latency for requests that arrive one at a time, at random moments (so a
 /// polling daemon's poll phase is sampled uniformly): each request is inserted, the next only
-/// after the previous one is terminal plus a random gap. A request's latency is its row's
-/// `completed_at − created_at`: both stamped in the queue file (the insert's column default
-/// and the daemon's completion), so the bench's own polling does not add to it.
-///
-/// Reusable on purpose: any daemon configuration (polling, inotify, LISTEN/NOTIFY) can be
-/// measured by starting that daemon on `probe`'s queue and passing an `enqueue` that inserts
-/// request `k` and returns its id; `make bench` uses it for the default configuration.
+/// after the previous one is terminal plus a random gap. Shared by the drain bench (SQLite,
+/// default configuration) and the pickup bench (SQLite and PostgreSQL, event-driven against
+/// polling): any daemon and backend is measured by passing an `enqueue` that inserts request
+/// `k` and returns its id, and a `terminal` that reads that row back.
 enum ArrivalLatency {
+    /// What `terminal` reports once a row is terminal. `latency` is the queue's own
+    /// `completed_at − created_at` when the backend stamps both finely enough; nil means the
+    /// bench's clock (from just before the insert until the row was seen terminal) is used.
+    struct Done: Sendable {
+        var succeeded: Bool
+        var latency: Double?
+    }
+
     struct Result: Sendable {
+        /// Seconds, sorted.
         var samples: [Double]
-        var p50: Double { Self.percentile(samples, 0.50) }
-        var p99: Double { Self.percentile(samples, 0.99) }
-        var max: Double { samples.max() ?? 0 }
+        var p50: Double { percentile(0.50) }
+        var p99: Double { percentile(0.99) }
+        var max: Double { samples.last ?? 0 }
         var mean: Double { samples.isEmpty ? 0 : samples.reduce(0, +) / Double(samples.count) }
         /// Terminal rows whose outcome was not `succeeded`.
         var notSucceeded: Int
 
-        static func percentile(_ values: [Double], _ q: Double) -> Double {
-            guard !values.isEmpty else { return 0 }
-            let sorted = values.sorted()
-            return sorted[min(sorted.count - 1, Int((Double(sorted.count) * q).rounded(.down)))]
+        /// Nearest rank.
+        func percentile(_ q: Double) -> Double {
+            guard !samples.isEmpty else { return 0 }
+            let rank = Int((Double(samples.count) * q).rounded(.up)) - 1
+            return samples[Swift.max(0, Swift.min(samples.count - 1, rank))]
         }
     }
 
-    /// Measures `count` requests; `maxGap` bounds the random pause between two (default: one
-    /// default poll interval). Throws when a request is not terminal within `timeout` seconds.
-    static func measure(count: Int, maxGap: Duration = .milliseconds(500), timeout: TimeInterval = 60,
-                        probe: QueueProbe, enqueue: (Int) async throws -> String) async throws -> Result {
+    /// Measures `count` requests with a random pause of `gapMs` milliseconds between two.
+    /// Throws when a request is not terminal within `timeout` seconds.
+    static func measure(count: Int, gapMs: ClosedRange<Int> = 0...500, timeout: TimeInterval = 60,
+                        enqueue: (Int) async throws -> String,
+                        terminal: (String) async throws -> Done?) async throws -> Result {
         var samples: [Double] = []
         var notSucceeded = 0
         samples.reserveCapacity(count)
         for k in 0..<count {
-            let gapMs = Int.random(in: 0...max(0, Int(maxGap.timeInterval * 1000)))
-            try await Task.sleep(for: .milliseconds(gapMs))
+            try await Task.sleep(for: .milliseconds(Int.random(in: gapMs)))
+            let started = ContinuousClock.now
             let id = try await enqueue(k)
-            let deadline = Date().addingTimeInterval(timeout)
+            let deadline = started + .seconds(timeout)
             while true {
-                if let row = try probe.row(id), let done = row.completedAt, let created = row.createdAt {
-                    samples.append(done.timeIntervalSince(created))
-                    if row.outcome != "succeeded" { notSucceeded += 1 }
+                if let done = try await terminal(id) {
+                    let elapsed = ContinuousClock.now - started
+                    samples.append(done.latency ?? Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+                    if !done.succeeded { notSucceeded += 1 }
                     break
                 }
-                guard Date() < deadline else { throw BenchError.failed("request \(id) not terminal after \(Int(timeout)) s") }
-                try await Task.sleep(for: .milliseconds(1))
+                guard ContinuousClock.now < deadline else { throw BenchError.failed("request \(id) not terminal after \(Int(timeout)) s") }
+                try await Task.sleep(for: .microseconds(500))
             }
         }
-        return Result(samples: samples, notSucceeded: notSucceeded)
+        return Result(samples: samples.sorted(), notSucceeded: notSucceeded)
     }
 }

@@ -71,11 +71,15 @@ struct DrainRun {
                             peakRSSMiB: daemon.peakRSSMiB(), outcomes: outcomes, latency: nil)
         if let latencyUsers {
             let first = latencyUsers.lowerBound
-            result.latency = try await ArrivalLatency.measure(count: latencyUsers.count, probe: probe) { k in
+            result.latency = try await ArrivalLatency.measure(count: latencyUsers.count, enqueue: { k in
                 let row = try setup.resetRow(user: first + k, password: DrainSetup.newPassword())
                 try await queue.enqueue(id: row.id, payload: row.payload, signature: row.signature)
                 return row.id
-            }
+            }, terminal: { id in
+                // Both stamps are the queue file's own, so the bench's polling does not add to it.
+                guard let row = try probe.row(id), let done = row.completedAt, let created = row.createdAt else { return nil }
+                return .init(succeeded: row.outcome == "succeeded", latency: done.timeIntervalSince(created))
+            })
             result.peakRSSMiB = daemon.peakRSSMiB()
         }
         daemon.stop()

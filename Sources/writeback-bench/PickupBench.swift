@@ -71,11 +71,17 @@ struct PickupBench {
                 : try SQLiteRequestQueue.openExisting(path: caseDir + "/queue.sqlite")
             try await Task.sleep(for: .seconds(1))
             let users = (0..<requests).map { String(format: "bench%05d", index * requests + $0 + 1) }
-            let latencies = try await PickupArrivals.measure(count: requests, gap: 20...200, queue: queue) { i in
+            // The bench's clock: SQLite stamps created_at in milliseconds, too coarse for a few ms.
+            let latencies = try await ArrivalLatency.measure(count: requests, gapMs: 20...200, timeout: 30, enqueue: { i in
                 var b = RequestBuilder(kind: .reset, user: users[i], initiator: .admin(name: "bench"), ttl: 900)
                 b.licenses = ["AAD_PREMIUM"]
-                return try sealer.build(b, newPassword: Secret("Pk7#" + UUID().uuidString.prefix(16)))
-            }
+                let row = try sealer.build(b, newPassword: Secret("Pk7#" + UUID().uuidString.prefix(16)))
+                try await queue.enqueue(id: row.id, payload: row.payload, signature: row.signature)
+                return row.id
+            }, terminal: { id in
+                guard let row = try await queue.summary(id: id), row.state.isTerminal else { return nil }
+                return .init(succeeded: row.outcome == "succeeded", latency: nil)
+            })
             let wakeup = (try? ControlClient(path: socket, timeoutSeconds: 5).send(ControlRequest(command: "status")))?.result?["wakeup"]?.stringValue ?? "?"
             // Idle: a moment to settle, then utime + stime over the window.
             try await Task.sleep(for: .seconds(2))
@@ -83,7 +89,7 @@ struct PickupBench {
             let cpu0 = Self.cpuTicks(daemon.pid)
             try await Task.sleep(for: .seconds(idleSeconds))
             let idle = Double(Self.cpuTicks(daemon.pid) - cpu0) / ticks / Double(idleSeconds) * 100
-            let f = Figures(name: c.name, p50Ms: latencies.percentile(0.50), p99Ms: latencies.percentile(0.99), maxMs: latencies.last ?? 0,
+            let f = Figures(name: c.name, p50Ms: latencies.p50 * 1000, p99Ms: latencies.p99 * 1000, maxMs: latencies.max * 1000,
                             idleCPUPercent: idle, wakeup: wakeup)
             print(String(format: "  %-18@ wakeup %-8@ enqueue→written p50 %7.1f ms  p99 %7.1f ms  max %7.1f ms   idle CPU %.3f %% (%d s)",
                          f.name, f.wakeup, f.p50Ms, f.p99Ms, f.maxMs, f.idleCPUPercent, idleSeconds))
@@ -174,40 +180,6 @@ struct PickupBench {
         let file = dir + "/pickup-\(at.replacingOccurrences(of: ":", with: "")).json"
         try data.write(to: URL(fileURLWithPath: file))
         print("  results: \(file)")
-    }
-}
-
-/// Requests arriving one at a time through any queue backend (issue 13's ArrivalLatency reads a
-/// SQLite file; this one asks the queue store, so PostgreSQL works too): each is enqueued, then waited for until terminal (the
-/// queue read every 0.5 ms), then the next comes after a random gap. Returns the sorted
-/// enqueue → terminal latencies in milliseconds.
-enum PickupArrivals {
-    static func measure(count: Int, gap: ClosedRange<Int>, queue: any RequestQueueStore,
-                        make: (Int) throws -> SignedRequest) async throws -> [Double] {
-        var latencies: [Double] = []
-        for i in 0..<count {
-            let row = try make(i)
-            let started = ContinuousClock.now
-            try await queue.enqueue(id: row.id, payload: row.payload, signature: row.signature)
-            let deadline = started + .seconds(30)
-            while try await queue.summary(id: row.id)?.state.isTerminal != true {
-                guard ContinuousClock.now < deadline else { throw BenchError.failed("request \(row.id) not written within 30 s") }
-                try await Task.sleep(for: .microseconds(500))
-            }
-            let elapsed = ContinuousClock.now - started
-            latencies.append(Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15)
-            try await Task.sleep(for: .milliseconds(Int.random(in: gap)))
-        }
-        return latencies.sorted()
-    }
-}
-
-extension Array where Element == Double {
-    /// Nearest-rank percentile of a sorted array.
-    func percentile(_ p: Double) -> Double {
-        guard !isEmpty else { return 0 }
-        let rank = Int((Double(count) * p).rounded(.up)) - 1
-        return self[Swift.max(0, Swift.min(count - 1, rank))]
     }
 }
 
