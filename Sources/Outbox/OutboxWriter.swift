@@ -142,7 +142,13 @@ public actor OutboxWriter: ConfirmationNotifier {
         let id = confirmation.requestId
         guard Self.isSafeName(id) else { throw .unsafeRequestID(id) }
         guard let from = MailAddress(parsing: config.from) else { throw .invalidFromAddress(config.from) }
-        var done = try prepare()
+        // Keys this call adds go to `added` and into `recorded` only at the end: a copy of
+        // `recorded` mutated here would copy the whole set (every request ever confirmed) per
+        // call (the drain profile showed that copy and its release, growing with N), and
+        // a call that throws halfway must not leave its keys marked done.
+        _ = try prepare()
+        var added: Set<String> = []
+        func isDone(_ key: String) -> Bool { recorded?.contains(key) == true || added.contains(key) }
         let composer = ConfirmationComposer(
             from: from, organization: config.organization,
             adminNotify: MailAddress.deduplicated(config.adminNotify).valid, templates: templates)
@@ -156,16 +162,16 @@ public actor OutboxWriter: ConfirmationNotifier {
         for slot in slots {
             switch slot {
             case .skipped(let n, let audience, let locale, let reason):
-                guard !done.contains("\(id)-\(n)") else { continue }
+                guard !isDone("\(id)-\(n)") else { continue }
                 lines.append(OutboxJournalLine(
                     requestID: id, n: n, event: "skipped", audience: audience, to: [], subject: nil,
                     locale: locale.rawValue, kind: confirmation.kind.rawValue, file: nil, messageID: nil,
                     createdAt: MailDate.rfc3339(Date()), sent: false, skipped: reason))
                 log.info("outbox: no message for the user", metadata: ["reason": "\(reason)"])
-                done.insert("\(id)-\(n)")
+                added.insert("\(id)-\(n)")
             case .message(let message):
                 let key = "\(id)-\(message.slot)"
-                guard !done.contains(key) else { continue }
+                guard !isDone(key) else { continue }
                 let name = "\(key).eml"
                 var path: String
                 var createdAt = Date()
@@ -185,13 +191,13 @@ public actor OutboxWriter: ConfirmationNotifier {
                     to: message.recipients.map(\.address), subject: message.subject,
                     locale: message.locale.rawValue, kind: confirmation.kind.rawValue, file: path,
                     messageID: "<\(message.messageID)>", createdAt: MailDate.rfc3339(createdAt), sent: sent))
-                done.insert(key)
+                added.insert(key)
                 log.info("outbox: message written", metadata: [
                     "file": "\(path)", "audience": "\(message.audience.rawValue)", "locale": "\(message.locale.rawValue)",
                 ])
             }
         }
-        recorded = done
+        for key in added { recorded?.insert(key) }
         return (written, lines)
     }
 

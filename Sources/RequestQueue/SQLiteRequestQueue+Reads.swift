@@ -8,7 +8,7 @@ extension SQLiteRequestQueue {
 
     public func summary(id: String) async throws -> RequestSummary? {
         try await reading { db in
-            try Row.fetchOne(db, sql: "SELECT \(Self.summaryColumns) FROM reset_requests WHERE id = ?", arguments: [id])
+            try db.cachedRow(sql: "SELECT \(Self.summaryColumns) FROM reset_requests WHERE id = ?", arguments: [id])
                 .map(Self.summary(from:))
         }
     }
@@ -33,13 +33,13 @@ extension SQLiteRequestQueue {
 
     public func holdings(idsPerOwner: Int) async throws -> [LeaseHolding] {
         try await reading { db in
-            let rows = try Row.fetchAll(db, sql: """
+            let rows = try db.cachedRows(sql: """
                 SELECT lease_owner, COUNT(*) AS n, MIN(lease_expires_at) AS expiry FROM reset_requests
                 WHERE state = 'in_progress' AND lease_owner IS NOT NULL GROUP BY lease_owner ORDER BY lease_owner
                 """)
             return try rows.map { row in
                 let owner: String = row["lease_owner"]
-                let ids = try String.fetchAll(db, sql: """
+                let ids = try db.cachedValues(String.self, sql: """
                     SELECT id FROM reset_requests WHERE state = 'in_progress' AND lease_owner = ? ORDER BY created_at, rowid LIMIT ?
                     """, arguments: [owner, max(0, idsPerOwner)])
                 return LeaseHolding(owner: owner, count: row["n"], earliestExpiry: QueueTime.parse(row["expiry"]), ids: ids)
@@ -50,7 +50,7 @@ extension SQLiteRequestQueue {
     public func nextDue(now: Date) async throws -> Date? {
         let nowText = QueueTime.format(now)
         return try await reading { db in
-            let next = try String.fetchOne(db, sql: """
+            let next = try db.cachedValue(String.self, sql: """
                 SELECT MIN(t) FROM (
                     SELECT MIN(not_before) AS t FROM reset_requests WHERE state = 'pending' AND not_before > ?1
                     UNION ALL
@@ -64,7 +64,7 @@ extension SQLiteRequestQueue {
     public func counts() async throws -> [RequestState: Int] {
         try await reading { db in
             var result = Dictionary(uniqueKeysWithValues: RequestState.allCases.map { ($0, 0) })
-            for row in try Row.fetchAll(db, sql: "SELECT state, COUNT(*) AS n FROM reset_requests GROUP BY state") {
+            for row in try db.cachedRows(sql: "SELECT state, COUNT(*) AS n FROM reset_requests GROUP BY state") {
                 if let state = RequestState(rawValue: row["state"] ?? "") { result[state] = row["n"] }
             }
             return result
@@ -73,7 +73,7 @@ extension SQLiteRequestQueue {
 
     public func oldestPending(now: Date) async throws -> TimeInterval? {
         try await reading { db in
-            let oldest = try String.fetchOne(db, sql: "SELECT MIN(created_at) FROM reset_requests WHERE state = 'pending'")
+            let oldest = try db.cachedValue(String.self, sql: "SELECT MIN(created_at) FROM reset_requests WHERE state = 'pending'")
             return QueueTime.parse(oldest).map { max(0, now.timeIntervalSince($0)) }
         }
     }
@@ -81,7 +81,7 @@ extension SQLiteRequestQueue {
     /// Whether a row has its intent recorded (tests, `doctor`).
     public func intentRecorded(id: String) async throws -> Bool {
         try await reading { db in
-            (try Int.fetchOne(db, sql: "SELECT intent_recorded FROM reset_requests WHERE id = ?", arguments: [id]) ?? 0) != 0
+            (try db.cachedValue(Int.self, sql: "SELECT intent_recorded FROM reset_requests WHERE id = ?", arguments: [id]) ?? 0) != 0
         }
     }
 

@@ -43,7 +43,7 @@ public final class SQLiteRequestQueue: RequestQueueStore {
         let text = String(decoding: payload, as: UTF8.self)
         do {
             try await pool.write { db in
-                try db.execute(sql: "INSERT INTO reset_requests (id, payload, signature) VALUES (?, ?, ?)",
+                try db.cachedExecute(sql: "INSERT INTO reset_requests (id, payload, signature) VALUES (?, ?, ?)",
                                arguments: [id, text, signature])
             }
         } catch let error as DatabaseError where error.resultCode == .SQLITE_CONSTRAINT {
@@ -76,12 +76,12 @@ public final class SQLiteRequestQueue: RequestQueueStore {
         return try await immediate { db in
             // Rows held by a process of this host that no longer exists (killed daemon) are
             // free now, not only when their lease runs out.
-            let holders = try String.fetchAll(db, sql: """
+            let holders = try db.cachedValues(String.self, sql: """
                 SELECT DISTINCT lease_owner FROM reset_requests
                 WHERE state = 'in_progress' AND lease_owner IS NOT NULL AND lease_expires_at > ?
                 """, arguments: [nowText])
             for holder in holders where holder != owner && DeadOwner.isDead(holder) {
-                try db.execute(sql: "UPDATE reset_requests SET lease_expires_at = ? WHERE state = 'in_progress' AND lease_owner = ?",
+                try db.cachedExecute(sql: "UPDATE reset_requests SET lease_expires_at = ? WHERE state = 'in_progress' AND lease_owner = ?",
                                arguments: [nowText, holder])
             }
             // Rows whose write may have happened (intent recorded) first: their fate must be
@@ -94,7 +94,7 @@ public final class SQLiteRequestQueue: RequestQueueStore {
             // INDEXED BY: left to itself the planner takes the state index and scans every
             // pending row for the rare intent (measured: ~675 page reads per request at 10,000
             // queued, 28 requests/s).
-            var rows = try Row.fetchAll(db, sql: """
+            var rows = try db.cachedRows(sql: """
                 SELECT \(columns) FROM reset_requests INDEXED BY reset_requests_intent
                 WHERE intent_recorded = 1 AND state IN ('pending','in_progress')
                   AND ((state = 'pending' AND (not_before IS NULL OR not_before <= ?1))
@@ -104,12 +104,12 @@ public final class SQLiteRequestQueue: RequestQueueStore {
             if rows.count < limit {
                 let remaining = limit - rows.count
                 let taken = Set(rows.map { $0["id"] as String })
-                let pending = try Row.fetchAll(db, sql: """
+                let pending = try db.cachedRows(sql: """
                     SELECT \(columns) FROM reset_requests
                     WHERE state = 'pending' AND (not_before IS NULL OR not_before <= ?1)
                     ORDER BY created_at, rowid LIMIT ?2
                     """, arguments: [nowText, remaining + taken.count])
-                let expired = try Row.fetchAll(db, sql: """
+                let expired = try db.cachedRows(sql: """
                     SELECT \(columns) FROM reset_requests
                     WHERE state = 'in_progress' AND (lease_expires_at IS NULL OR lease_expires_at <= ?1)
                     ORDER BY created_at, rowid LIMIT ?2
@@ -123,7 +123,7 @@ public final class SQLiteRequestQueue: RequestQueueStore {
             var claimed: [ClaimedRequest] = []
             for row in rows {
                 let id: String = row["id"]
-                try db.execute(sql: """
+                try db.cachedExecute(sql: """
                     UPDATE reset_requests SET state = 'in_progress', lease_owner = ?, lease_expires_at = ?, updated_at = ?
                     WHERE id = ?
                     """, arguments: [owner, expiry, nowText, id])
@@ -138,7 +138,7 @@ public final class SQLiteRequestQueue: RequestQueueStore {
 
     public func recordIntent(id: String, owner: String, stamp: String?) async throws {
         try await grouped { db in
-            try db.execute(sql: """
+            try db.cachedExecute(sql: """
                 UPDATE reset_requests SET intent_recorded = 1, intent_stamp = ?, updated_at = \(QueueTime.sqlNow)
                 WHERE id = ? AND state = 'in_progress' AND lease_owner = ?
                 """, arguments: [stamp, id, owner])
@@ -149,19 +149,19 @@ public final class SQLiteRequestQueue: RequestQueueStore {
     public func complete(id: String, owner: String, outcome: Outcome, directory: String?, now: Date) async throws {
         let nowText = QueueTime.format(now)
         let drained: Bool = try await grouped { db in
-            guard let row = try Row.fetchOne(db, sql: """
+            guard let row = try db.cachedRow(sql: """
                 SELECT payload FROM reset_requests WHERE id = ? AND state = 'in_progress' AND lease_owner = ?
                 """, arguments: [id, owner])
             else { throw QueueError.notOwner(id: id) }
             let redacted = String(decoding: PayloadRedactor.redact(Self.bytes(row["payload"])), as: UTF8.self)
-            try db.execute(sql: """
+            try db.cachedExecute(sql: """
                 UPDATE reset_requests SET state = ?, outcome = ?, detail = ?, completed_at = ?, updated_at = ?,
                     payload = ?, signature = '', lease_owner = NULL, lease_expires_at = NULL, not_before = NULL,
                     directory = COALESCE(?, directory), completed_by = ?
                 WHERE id = ?
                 """, arguments: [outcome.state.rawValue, outcome.code.rawValue, outcome.detail, nowText, nowText, redacted, directory, owner, id])
             // EXISTS, not COUNT: one index probe, however many rows are still open.
-            let open = try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM reset_requests WHERE state IN ('pending','in_progress'))") ?? true
+            let open = try db.cachedValue(Bool.self, sql: "SELECT EXISTS (SELECT 1 FROM reset_requests WHERE state IN ('pending','in_progress'))") ?? true
             return !open
         }
         if drained || completions.increment() % Self.checkpointEvery == 0 {
@@ -171,7 +171,7 @@ public final class SQLiteRequestQueue: RequestQueueStore {
 
     public func release(id: String, owner: String, notBefore: Date, countAttempt: Bool, lastError: String?, directory: String?) async throws {
         try await grouped { db in
-            try db.execute(sql: """
+            try db.cachedExecute(sql: """
                 UPDATE reset_requests SET state = 'pending', lease_owner = NULL, lease_expires_at = NULL,
                     not_before = ?, attempts = attempts + ?, last_error = COALESCE(?, last_error),
                     directory = COALESCE(?, directory), updated_at = \(QueueTime.sqlNow)
@@ -183,7 +183,7 @@ public final class SQLiteRequestQueue: RequestQueueStore {
 
     public func releaseAll(owner: String) async throws {
         try await immediate { db in
-            try db.execute(sql: """
+            try db.cachedExecute(sql: """
                 UPDATE reset_requests SET state = 'pending', lease_owner = NULL, lease_expires_at = NULL,
                     updated_at = \(QueueTime.sqlNow)
                 WHERE state = 'in_progress' AND lease_owner = ?
@@ -194,7 +194,7 @@ public final class SQLiteRequestQueue: RequestQueueStore {
     /// Extends the lease of a row `owner` still holds (a long directory outage, a slow write).
     public func renewLease(id: String, owner: String, lease: Duration, now: Date) async throws {
         try await grouped { db in
-            try db.execute(sql: """
+            try db.cachedExecute(sql: """
                 UPDATE reset_requests SET lease_expires_at = ? WHERE id = ? AND state = 'in_progress' AND lease_owner = ?
                 """, arguments: [QueueTime.format(now.addingTimeInterval(lease.timeInterval)), id, owner])
             guard db.changesCount == 1 else { throw QueueError.notOwner(id: id) }
@@ -206,7 +206,7 @@ public final class SQLiteRequestQueue: RequestQueueStore {
     public func pruneTerminal(now: Date) async throws -> Int {
         let cutoff = QueueTime.format(now.addingTimeInterval(-Double(retentionDays) * 86_400))
         return try await immediate { db in
-            try db.execute(sql: """
+            try db.cachedExecute(sql: """
                 DELETE FROM reset_requests
                 WHERE state IN ('succeeded','rejected','failed') AND completed_at IS NOT NULL AND completed_at < ?
                 """, arguments: [cutoff])
@@ -227,7 +227,7 @@ public final class SQLiteRequestQueue: RequestQueueStore {
     /// producer, another daemon) commits, never for this daemon's own writes, which all go
     /// through that connection. Synchronous: called from the queue watcher's own thread.
     func dataVersion() throws -> Int {
-        try pool.writeWithoutTransaction { db in try Int.fetchOne(db, sql: "PRAGMA data_version") ?? 0 }
+        try pool.writeWithoutTransaction { db in try db.cachedValue(Int.self, sql: "PRAGMA data_version") ?? 0 }
     }
 
     /// Runs `body` in the next group commit (its own savepoint) and maps errors to `QueueError`.

@@ -23,7 +23,7 @@ public final class SQLiteStateStore: StateStore {
 
     public func hasSeen(id: String) async throws -> Bool {
         try await reading { db in
-            try Int.fetchOne(db, sql: "SELECT 1 FROM seen_ids WHERE id = ?", arguments: [id]) != nil
+            try db.cachedValue(Int.self, sql: "SELECT 1 FROM seen_ids WHERE id = ?", arguments: [id]) != nil
         }
     }
 
@@ -32,7 +32,7 @@ public final class SQLiteStateStore: StateStore {
     }
 
     static func markSeen(_ db: Database, id: String, until expiresAt: Date) throws {
-        try db.execute(sql: """
+        try db.cachedExecute(sql: """
             INSERT INTO seen_ids (id, expires_at) VALUES (?, ?)
             ON CONFLICT(id) DO UPDATE SET expires_at = MAX(expires_at, excluded.expires_at)
             """, arguments: [id, expiresAt.timeIntervalSince1970])
@@ -64,7 +64,7 @@ public final class SQLiteStateStore: StateStore {
 
     public func successCount(userDN: String, since: Date) async throws -> Int {
         try await reading { db in
-            try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM successes WHERE user_dn = ? AND at >= ?",
+            try db.cachedValue(Int.self, sql: "SELECT COUNT(*) FROM successes WHERE user_dn = ? AND at >= ?",
                              arguments: [userDN, since.timeIntervalSince1970]) ?? 0
         }
     }
@@ -74,14 +74,14 @@ public final class SQLiteStateStore: StateStore {
     }
 
     static func recordSuccess(_ db: Database, userDN: String, at: Date) throws {
-        try db.execute(sql: "INSERT INTO successes (user_dn, at) VALUES (?, ?)", arguments: [userDN, at.timeIntervalSince1970])
+        try db.cachedExecute(sql: "INSERT INTO successes (user_dn, at) VALUES (?, ?)", arguments: [userDN, at.timeIntervalSince1970])
     }
 
     public func history(userDN: String) async throws -> PasswordHistoryRecord? {
         try await reading { db in
-            guard let salt = try Data.fetchOne(db, sql: "SELECT salt FROM history_salts WHERE user_dn = ?", arguments: [userDN])
+            guard let salt = try db.cachedValue(Data.self, sql: "SELECT salt FROM history_salts WHERE user_dn = ?", arguments: [userDN])
             else { return nil }
-            let hashes = try Data.fetchAll(db, sql: "SELECT hash FROM history WHERE user_dn = ? ORDER BY seq DESC", arguments: [userDN])
+            let hashes = try db.cachedValues(Data.self, sql: "SELECT hash FROM history WHERE user_dn = ? ORDER BY seq DESC", arguments: [userDN])
             return PasswordHistoryRecord(salt: salt, hashes: hashes)
         }
     }
@@ -93,14 +93,14 @@ public final class SQLiteStateStore: StateStore {
 
     static func appendHistory(_ db: Database, userDN: String, salt: Data, hash: Data, keep: Int) throws {
         do {
-            let old = try Data.fetchOne(db, sql: "SELECT salt FROM history_salts WHERE user_dn = ?", arguments: [userDN])
+            let old = try db.cachedValue(Data.self, sql: "SELECT salt FROM history_salts WHERE user_dn = ?", arguments: [userDN])
             if old != salt {
-                try db.execute(sql: "DELETE FROM history WHERE user_dn = ?", arguments: [userDN])
-                try db.execute(sql: "INSERT OR REPLACE INTO history_salts (user_dn, salt) VALUES (?, ?)", arguments: [userDN, salt])
+                try db.cachedExecute(sql: "DELETE FROM history WHERE user_dn = ?", arguments: [userDN])
+                try db.cachedExecute(sql: "INSERT OR REPLACE INTO history_salts (user_dn, salt) VALUES (?, ?)", arguments: [userDN, salt])
             }
-            let next = (try Int.fetchOne(db, sql: "SELECT MAX(seq) FROM history WHERE user_dn = ?", arguments: [userDN]) ?? 0) + 1
-            try db.execute(sql: "INSERT INTO history (user_dn, seq, hash) VALUES (?, ?, ?)", arguments: [userDN, next, hash])
-            try db.execute(sql: """
+            let next = (try db.cachedValue(Int.self, sql: "SELECT MAX(seq) FROM history WHERE user_dn = ?", arguments: [userDN]) ?? 0) + 1
+            try db.cachedExecute(sql: "INSERT INTO history (user_dn, seq, hash) VALUES (?, ?, ?)", arguments: [userDN, next, hash])
+            try db.cachedExecute(sql: """
                 DELETE FROM history WHERE user_dn = ? AND seq NOT IN
                     (SELECT seq FROM history WHERE user_dn = ? ORDER BY seq DESC LIMIT ?)
                 """, arguments: [userDN, userDN, max(0, keep)])
@@ -109,8 +109,8 @@ public final class SQLiteStateStore: StateStore {
 
     public func prune(now: Date) async throws {
         try await writing { db in
-            try db.execute(sql: "DELETE FROM seen_ids WHERE expires_at < ?", arguments: [now.timeIntervalSince1970])
-            try db.execute(sql: "DELETE FROM successes WHERE at < ?", arguments: [now.timeIntervalSince1970 - Self.successRetention])
+            try db.cachedExecute(sql: "DELETE FROM seen_ids WHERE expires_at < ?", arguments: [now.timeIntervalSince1970])
+            try db.cachedExecute(sql: "DELETE FROM successes WHERE at < ?", arguments: [now.timeIntervalSince1970 - Self.successRetention])
         }
     }
 
