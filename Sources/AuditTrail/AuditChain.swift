@@ -19,7 +19,7 @@ public enum AuditChain {
     }
 
     public static func hash(_ line: some Collection<UInt8>) -> String {
-        let digest = SHA256.hash(data: Array(line))
+        let digest = line.withContiguousStorageIfAvailable { SHA256.hash(data: UnsafeRawBufferPointer($0)) } ?? SHA256.hash(data: Array(line))
         var hex = [UInt8]()
         hex.reserveCapacity(64)
         for byte in digest {

@@ -1,5 +1,6 @@
 import Foundation
 import RequestCodec
+import Synchronization
 
 /// One parsed line of a trail, with the hash of its exact bytes. Parsing is strict (the
 /// RequestCodec parser: valid UTF-8, no duplicate keys) because a trail is evidence: a line
@@ -32,13 +33,34 @@ public struct AuditEntry: Sendable, Hashable {
         }
     }
 
+    private static func isHexDigit(_ b: UInt8) -> Bool {
+        (b >= 0x30 && b <= 0x39) || (b >= 0x61 && b <= 0x66) || (b >= 0x41 && b <= 0x46)
+    }
+
+    /// Every line parsed, in order, spread over the machine's cores (parsing is pure and the
+    /// lines are independent; a 100,000-line trail is parsed in a fraction of the time one
+    /// core needs).
+    public static func parseAll(_ lines: [ArraySlice<UInt8>]) -> [Result<AuditEntry, ParseError>] {
+        let chunk = 2_048
+        let chunks = (lines.count + chunk - 1) / chunk
+        guard chunks > 1 else { return lines.map { line in Result { () throws(ParseError) in try parse(line) } } }
+        let parts = Mutex([[Result<AuditEntry, ParseError>]?](repeating: nil, count: chunks))
+        DispatchQueue.concurrentPerform(iterations: chunks) { c in
+            let part = lines[(c * chunk)..<min(lines.count, (c + 1) * chunk)].map { line in
+                Result { () throws(ParseError) in try parse(line) }
+            }
+            parts.withLock { $0[c] = part }
+        }
+        return parts.withLock { $0.flatMap { $0 ?? [] } }
+    }
+
     public static func parse(_ line: some Collection<UInt8>) throws(ParseError) -> AuditEntry {
         let bytes = Array(line)
         let value: JSONValue
-        do throws(StrictJSONError) { value = try StrictJSONParser.parse(Data(bytes)) } catch { throw .notJSON(error.description) }
+        do throws(StrictJSONError) { value = try StrictJSONParser.parse(bytes: bytes) } catch { throw .notJSON(error.description) }
         guard case .object(let members) = value else { throw .notJSON("not an object") }
-        var strings: [String: String?] = [:]
-        var ints: [String: Int] = [:]
+        var strings: [String: String?] = Dictionary(minimumCapacity: members.count)
+        var ints: [String: Int] = Dictionary(minimumCapacity: 4)
         for m in members {
             switch m.value {
             case .string(let s): strings[m.key] = .some(s)
@@ -48,7 +70,7 @@ public struct AuditEntry: Sendable, Hashable {
             }
         }
         guard let seq = ints["seq"], seq >= 0 else { throw .missing("seq") }
-        guard let prev = strings["prev"] ?? nil, prev.count == 64, prev.allSatisfy(\.isHexDigit) else { throw .missing("prev") }
+        guard let prev = strings["prev"] ?? nil, prev.utf8.count == 64, prev.utf8.allSatisfy(Self.isHexDigit) else { throw .missing("prev") }
         guard let typeName = strings["type"] ?? nil else { throw .missing("type") }
         guard let type = AuditLineType(rawValue: typeName) else { throw .unknownType(typeName) }
         guard let at = strings["at"] ?? nil else { throw .missing("at") }

@@ -50,12 +50,12 @@ public enum AuditVerifier {
         for (index, file) in files.enumerated() {
             let split = AuditLines(file.bytes)
             var parsed: [Line] = []
-            for (i, bytes) in split.lines.enumerated() {
+            for (i, result) in AuditEntry.parseAll(split.lines).enumerated() {
                 let position = AuditPosition(file: file.name, line: i + 1)
-                do {
-                    let entry = try AuditEntry.parse(bytes)
+                switch result {
+                case .success(let entry):
                     parsed.append(Line(position: position, fileIndex: index, isLastOfFile: false, isFirstOfFile: false, entry: entry))
-                } catch {
+                case .failure(let error):
                     report.findings.append(.notAuditLine(position, reason: error.description))
                 }
             }
