@@ -1,4 +1,5 @@
 import Foundation
+import RequestCodec
 
 /// The few JSON value shapes an audit line holds, written compactly in a fixed member order so
 /// a line's bytes (and so its hash) depend only on its content.
@@ -26,25 +27,10 @@ enum AuditJSON: Sendable, Hashable {
         return Array(out.utf8)
     }
 
+    /// A NUL becomes U+FFFD (the verifier's strict parser refuses NUL even escaped; a NUL
+    /// cannot come from a verified payload, but a directory's error text is not ours to trust).
     static func writeString(_ s: String, to out: inout String) {
-        out += "\""
-        for scalar in s.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            // The verifier's strict parser refuses NUL even escaped; a NUL cannot come from a
-            // verified payload, but a directory's error text is not ours to trust.
-            case "\u{0}": out += "\u{FFFD}"
-            case _ where scalar.value < 0x20 || scalar.value == 0x2028 || scalar.value == 0x2029:
-                let hex = String(scalar.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        out += "\""
+        JSONStringLiteral.append(s, to: &out, nulReplacement: "\u{FFFD}", escapeLineSeparators: true)
     }
 }
 

@@ -61,6 +61,20 @@ public enum PEMKeys {
     /// created with mode 0600 from the start (no window in which they are readable); public
     /// keys 0644. Refuses to overwrite an existing file.
     public static func generate(into directory: String) throws(KeyFileError) {
+        let signing = Curve25519.Signing.PrivateKey()
+        let sealing = Curve25519.KeyAgreement.PrivateKey()
+        try writeNew([
+            (FileName.producerSigningKey, signing.pemRepresentation, 0o600),
+            (FileName.producerSigningPub, signing.publicKey.pemRepresentation, 0o644),
+            (FileName.daemonSealingKey, sealing.pemRepresentation, 0o600),
+            (FileName.daemonSealingPub, sealing.publicKey.pemRepresentation, 0o644),
+        ], into: directory)
+    }
+
+    /// Writes PEM files `(name, pem, mode)` into `directory` (created 0700 if missing), each
+    /// with its final mode from the start; refuses to overwrite, checking every name before
+    /// writing any. Shared by every `keygen` (these pairs, the audit pair).
+    public static func writeNew(_ files: [(name: String, pem: String, mode: Int)], into directory: String) throws(KeyFileError) {
         let fm = FileManager.default
         var isDir: ObjCBool = false
         if !fm.fileExists(atPath: directory, isDirectory: &isDir) {
@@ -70,19 +84,11 @@ public enum PEMKeys {
         } else if !isDir.boolValue {
             throw .unreadable(path: directory, reason: "not a directory")
         }
-        let signing = Curve25519.Signing.PrivateKey()
-        let sealing = Curve25519.KeyAgreement.PrivateKey()
-        let files: [(String, String, Int)] = [
-            (FileName.producerSigningKey, signing.pemRepresentation, 0o600),
-            (FileName.producerSigningPub, signing.publicKey.pemRepresentation, 0o644),
-            (FileName.daemonSealingKey, sealing.pemRepresentation, 0o600),
-            (FileName.daemonSealingPub, sealing.publicKey.pemRepresentation, 0o644),
-        ]
-        for (name, _, _) in files where fm.fileExists(atPath: directory + "/" + name) {
-            throw .unreadable(path: directory + "/" + name, reason: "exists; refusing to overwrite")
+        for file in files where fm.fileExists(atPath: directory + "/" + file.name) {
+            throw .unreadable(path: directory + "/" + file.name, reason: "exists; refusing to overwrite")
         }
-        for (name, pem, mode) in files {
-            try writeExclusive(path: directory + "/" + name, contents: pem.hasSuffix("\n") ? pem : pem + "\n", mode: mode)
+        for file in files {
+            try writeExclusive(path: directory + "/" + file.name, contents: file.pem.hasSuffix("\n") ? file.pem : file.pem + "\n", mode: file.mode)
         }
     }
 
