@@ -48,8 +48,12 @@ struct PickupBench {
         let slapd = try Self.facts(BenchProcess.run("/bin/bash", ["\(root)/scripts/testenv/slapd.sh", "start", "\(dir)/slapd",
                                                                    "--users", "\(cases.count * requests)", "--dbnosync", "--watch-pid", "\(getpid())"]))
         defer { _ = try? BenchProcess.run("/bin/bash", ["\(root)/scripts/testenv/slapd.sh", "stop", "\(dir)/slapd"]) }
-        let pg = try Self.facts(BenchProcess.run("/bin/bash", ["\(root)/scripts/testenv/postgres.sh", "start", "\(dir)/pg", "--watch-pid", "\(getpid())"]))
-        defer { _ = try? BenchProcess.run("/bin/bash", ["\(root)/scripts/testenv/postgres.sh", "stop", "\(dir)/pg"]) }
+        // A directory of its own, as the tests use: the server runs as `postgres`, which cannot
+        // enter the bench's 0700 directory.
+        let pgDir = try BenchProcess.tempDir()
+        defer { try? FileManager.default.removeItem(atPath: pgDir) }
+        let pg = try Self.facts(BenchProcess.run("/bin/bash", ["\(root)/scripts/testenv/postgres.sh", "start", pgDir, "--watch-pid", "\(getpid())"]))
+        defer { _ = try? BenchProcess.run("/bin/bash", ["\(root)/scripts/testenv/postgres.sh", "stop", pgDir]) }
         try FileManager.default.createDirectory(atPath: dir + "/keys", withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         try PEMKeys.generate(into: dir + "/keys")
         let sealer = try RequestSealer(sealingPublicKeyPath: dir + "/keys/daemon-sealing.pub", signingKeyPath: dir + "/keys/producer-signing.key")
