@@ -5,8 +5,9 @@ import WritebackCore
 /// polling daemon's poll phase is sampled uniformly): each request is inserted, the next only
 /// after the previous one is terminal plus a random gap. Shared by the drain bench (SQLite,
 /// default configuration) and the pickup bench (SQLite and PostgreSQL, event-driven against
-/// polling): any daemon and backend is measured by passing an `enqueue` that inserts request
-/// `k` and returns its id, and a `terminal` that reads that row back.
+/// polling): any daemon and backend is measured by passing a `prepare` that builds request `k`
+/// (signing and sealing are the portal's work, so the clock starts after them), an `enqueue`
+/// that inserts it and returns its id, and a `terminal` that reads that row back.
 enum ArrivalLatency {
     /// What `terminal` reports once a row is terminal. `latency` is the queue's own
     /// `completed_at − created_at` when the backend stamps both finely enough; nil means the
@@ -36,16 +37,18 @@ enum ArrivalLatency {
 
     /// Measures `count` requests with a random pause of `gapMs` milliseconds between two.
     /// Throws when a request is not terminal within `timeout` seconds.
-    static func measure(count: Int, gapMs: ClosedRange<Int> = 0...500, timeout: TimeInterval = 60,
-                        enqueue: (Int) async throws -> String,
-                        terminal: (String) async throws -> Done?) async throws -> Result {
+    static func measure<Row>(count: Int, gapMs: ClosedRange<Int> = 0...500, timeout: TimeInterval = 60,
+                             prepare: (Int) throws -> Row,
+                             enqueue: (Row) async throws -> String,
+                             terminal: (String) async throws -> Done?) async throws -> Result {
         var samples: [Double] = []
         var notSucceeded = 0
         samples.reserveCapacity(count)
         for k in 0..<count {
             try await Task.sleep(for: .milliseconds(Int.random(in: gapMs)))
+            let row = try prepare(k)
             let started = ContinuousClock.now
-            let id = try await enqueue(k)
+            let id = try await enqueue(row)
             let deadline = started + .seconds(timeout)
             while true {
                 if let done = try await terminal(id) {

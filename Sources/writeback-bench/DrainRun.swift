@@ -71,8 +71,9 @@ struct DrainRun {
                             peakRSSMiB: daemon.peakRSSMiB(), outcomes: outcomes, latency: nil)
         if let latencyUsers {
             let first = latencyUsers.lowerBound
-            result.latency = try await ArrivalLatency.measure(count: latencyUsers.count, enqueue: { k in
-                let row = try setup.resetRow(user: first + k, password: DrainSetup.newPassword())
+            result.latency = try await ArrivalLatency.measure(count: latencyUsers.count, prepare: { k in
+                try setup.resetRow(user: first + k, password: DrainSetup.newPassword())
+            }, enqueue: { row in
                 try await queue.enqueue(id: row.id, payload: row.payload, signature: row.signature)
                 return row.id
             }, terminal: { id in
