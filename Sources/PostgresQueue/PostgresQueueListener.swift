@@ -51,7 +51,7 @@ final class PostgresQueueListener: QueueWakeSource {
                 }
             } catch {
                 if Task.isCancelled { break }
-                source.withLock { $0 = .poll }
+                fallBackToPoll(wake: wake)
                 if !outageLogged {
                     // One line per outage, not one per attempt.
                     logger.warning("cannot listen for queue notifications; polling until the connection is back", metadata: [
@@ -60,11 +60,21 @@ final class PostgresQueueListener: QueueWakeSource {
                     outageLogged = true
                 }
             }
-            source.withLock { $0 = .poll }
+            fallBackToPoll(wake: wake)
             try? await Task.sleep(for: backoff)
             backoff = min(backoff * 2, .seconds(5))
         }
         source.withLock { $0 = .poll }
+    }
+
+    /// Reports `poll`; when this ends a listening session it also wakes the poller, which
+    /// then waits `poll_interval_ms` again instead of its sparse safety-net interval.
+    private func fallBackToPoll(wake: @Sendable () -> Void) {
+        let wasListening = source.withLock { s -> Bool in
+            defer { s = .poll }
+            return s != .poll
+        }
+        if wasListening { wake() }
     }
 
     /// One listening session on `connection`; returns or throws when it ends.

@@ -14,7 +14,8 @@ import WritebackCore
 ///
 /// Pick-up is event-driven: the queue's wake source (PostgreSQL NOTIFY, inotify on the SQLite
 /// file) wakes the poller the moment a row is inserted, and the poll is the safety net:
-/// `poll_interval_ms` while no event source listens, at least `eventSafetyPoll` while one does. A poll interval longer than a second is cut to the queue's next due moment (a backoff's
+/// `poll_interval_ms` while no event source listens, at least `eventSafetyPoll` while one
+/// does. A wait longer than a second is cut to the queue's next due moment (a backoff's
 /// `not_before`, a lease running out), so neither waits for the safety-net poll.
 ///
 /// Graceful shutdown (SIGTERM) stops claiming and lets the requests in flight finish and be
