@@ -28,6 +28,7 @@ public final class DaemonMetrics: Sendable {
     private let oldestPending: CoreMetrics.Gauge
     private let directoryErrors: Mutex<[String: CoreMetrics.Counter]> = Mutex([:])
     private let pickupTimer: Metrics.Timer
+    private let stepTimers: [PipelineStep: Metrics.Timer]
     private let wakeupSource: [WakeupSource: CoreMetrics.Gauge]
     private let outboxMessages: [String: CoreMetrics.Gauge]
     private let outboxOldest: CoreMetrics.Gauge
@@ -50,6 +51,10 @@ public final class DaemonMetrics: Sendable {
         oldestPending = CoreMetrics.Gauge(label: "writebackd_oldest_pending_seconds", dimensions: [], factory: factory)
         // created_at → claimed, for a row's first claim: how long a request waited to be picked up.
         pickupTimer = Metrics.Timer(label: "writebackd_pickup_seconds", dimensions: [], factory: factory)
+        // Claimed → terminal, step by step, for a request written in this claim.
+        stepTimers = Dictionary(uniqueKeysWithValues: PipelineStep.allCases.map {
+            ($0, Metrics.Timer(label: "writebackd_pipeline_seconds", dimensions: [("step", $0.rawValue)], factory: factory))
+        })
         // 1 for the source in force (`status` `wakeup`), 0 for the others.
         wakeupSource = Dictionary(uniqueKeysWithValues: WakeupSource.allCases.map {
             ($0, CoreMetrics.Gauge(label: "writebackd_wakeup_source", dimensions: [("source", $0.rawValue)], factory: factory))
@@ -111,6 +116,9 @@ public final class DaemonMetrics: Sendable {
     /// A request was claimed for the first time `seconds` after it was queued.
     public func pickup(seconds: Double) { pickupTimer.recordNanoseconds(Int64(seconds * 1e9)) }
 
+    /// One step of a request's way from claimed to terminal took `duration`.
+    public func pipeline(_ step: PipelineStep, _ duration: Duration) { stepTimers[step]?.recordNanoseconds(duration.nanoseconds) }
+
     public func wakeup(source: WakeupSource) {
         for (s, gauge) in wakeupSource { gauge.record(s == source ? 1 : 0) }
     }
@@ -171,5 +179,24 @@ extension DirectoryError {
         case .bindFailed: "bind_failed"
         case .other: "other"
         }
+    }
+}
+
+/// The steps `writebackd_pipeline_seconds{step}` splits a written request's time after its
+/// claim into, in order: `verify` (signature, payload, unsealing), `replay` (the state store's
+/// seen check), `lookup` (the user and groups in the directory, and a readback), `rules`
+/// (throttle, effective policy, history, password rules), `intent` (the queue commit before the
+/// write), `write` (the directory write, also `writebackd_directory_write_seconds`), `record`
+/// (state store, confirmation and audit line, side by side) and `complete` (the queue row made
+/// terminal). Exists so an operator, and the pickup bench, can see where the time goes.
+public enum PipelineStep: String, CaseIterable, Sendable {
+    case verify, replay, lookup, rules, intent, write, record, complete
+}
+
+extension Duration {
+    /// Whole nanoseconds (saturating), for the metrics' timers.
+    var nanoseconds: Int64 {
+        let (s, atto) = components
+        return s > Int64.max / 1_000_000_000 ? Int64.max : s * 1_000_000_000 + atto / 1_000_000_000
     }
 }

@@ -23,6 +23,7 @@ extension RequestProcessor {
 
         case .complete(let outcome, let success):
             let now = clock()
+            var steps = audit.steps
             // The daemon's state, the confirmation and the audit line do not depend on one
             // another, only the queue row on all three: they are made durable side by side (three
             // fsyncs in parallel, not in series, on the way from queued to written).
@@ -30,6 +31,7 @@ extension RequestProcessor {
             async let confirmed: Void = confirm(claimed, success: success, now: now)
             async let trailed: Void = appendToTrail(claimed, outcome: outcome, audit: audit, now: now)
             _ = await (recorded, confirmed, trailed)
+            steps.mark(.record)
             do {
                 try await queue.complete(id: claimed.id, owner: owner, outcome: outcome, directory: audit.directory, now: now)
             } catch {
@@ -38,6 +40,8 @@ extension RequestProcessor {
                 state.recordError("queue: \(error)", at: now)
                 return
             }
+            steps.mark(.complete)
+            if audit.wrote { for (step, duration) in steps.durations { metrics.pipeline(step, duration) } }
             metrics.requestFinished(outcome, directory: audit.directory)
             state.recordTerminal(succeeded: outcome.code == .succeeded, at: now)
             logAudit(claimed, outcome: outcome, audit: audit, now: now)

@@ -60,6 +60,23 @@ public struct RequestProcessor: Sendable {
         var directory: String?
         /// The lane slot this request holds until it is recorded.
         var admission: (lane: DirectoryLane, admission: DirectoryLane.Admission)?
+        /// How long each step took, for `writebackd_pipeline_seconds{step}`; recorded only
+        /// for a request whose write went through in this claim (`wrote`).
+        var steps = StepClock()
+        var wrote = false
+    }
+
+    /// Splits a request's time after its claim into the pipeline's steps: each `mark` closes
+    /// the step that ran since the previous mark (or since the pipeline took the request).
+    struct StepClock: Sendable {
+        private var last = ContinuousClock.now
+        private(set) var durations: [(PipelineStep, Duration)] = []
+
+        mutating func mark(_ step: PipelineStep) {
+            let now = ContinuousClock.now
+            durations.append((step, now - last))
+            last = now
+        }
     }
 
     /// Where a directory error happened: a lookup (or readback) changes nothing, so a timeout
@@ -97,6 +114,7 @@ public struct RequestProcessor: Sendable {
         } catch {
             return .complete(error.outcome, success: nil)
         }
+        audit.steps.mark(.verify)
 
         // 2. Replay. A row with a recorded intent may have been marked seen by its own earlier
         //    finish; the readback below decides it instead.
@@ -107,6 +125,7 @@ public struct RequestProcessor: Sendable {
                 return storeFailure("state store (replay check)", error, now: now)
             }
         }
+        audit.steps.mark(.replay)
 
         // 3. Which directory; eligibility that needs no lookup (that directory's rules).
         let index: Int, lookup: String
@@ -173,6 +192,7 @@ public struct RequestProcessor: Sendable {
         }
         audit.user = user
         state.directoryAnswered(at.lane.name)
+        audit.steps.mark(.lookup)
 
         // 5. At most once: did the interrupted write happen? (An unlock is idempotent: redo it.)
         if claimed.intentRecorded, request.kind != .unlock {
@@ -232,11 +252,13 @@ public struct RequestProcessor: Sendable {
         }
 
         // 8. Intent, then the write.
+        audit.steps.mark(.rules)
         do {
             try await queue.recordIntent(id: claimed.id, owner: owner, stamp: user.passwordStamp)
         } catch {
             return storeFailure("queue (intent)", error, now: now)
         }
+        audit.steps.mark(.intent)
         let write = PasswordWrite(kind: request.kind, newPassword: newPassword, oldPassword: oldPassword,
                                   unlock: request.kind == .unlock || request.unlock, mustChange: request.mustChangeAtNextLogon)
         let started = ContinuousClock.now
@@ -255,6 +277,8 @@ public struct RequestProcessor: Sendable {
         }
         let elapsed = ContinuousClock.now - started
         metrics.directoryWrite(seconds: elapsed.timeInterval, directory: at.lane.name)
+        audit.steps.mark(.write)
+        audit.wrote = true
         return .complete(.succeeded, success: Success(user: user, request: request, history: history, historyKeep: effective.historyCount))
     }
 

@@ -39,6 +39,8 @@ struct PickupBench {
         var name: String; var p50Ms: Double; var p99Ms: Double; var maxMs: Double; var idleCPUPercent: Double; var wakeup: String
         /// The mean, and the daemon's own means of its parts (its metrics' `_sum / _count`).
         var meanMs: Double; var pickupMeanMs: Double; var writeMeanMs: Double
+        /// The daemon's mean per pipeline step (checks, intent, record, complete), ms.
+        var stepMeansMs: [String: Double]
     }
 
     func run() async throws {
@@ -102,11 +104,17 @@ struct PickupBench {
             let idle = Double(Self.cpuTicks(daemon.pid) - cpu0) / ticks / Double(idleSeconds) * 100
             let f = Figures(name: c.name, p50Ms: latencies.p50 * 1000, p99Ms: latencies.p99 * 1000, maxMs: latencies.max * 1000,
                             idleCPUPercent: idle, wakeup: wakeup, meanMs: latencies.mean * 1000,
-                            pickupMeanMs: split.pickup * 1000, writeMeanMs: split.write * 1000)
+                            pickupMeanMs: split.pickup * 1000, writeMeanMs: split.write * 1000,
+                            stepMeansMs: split.steps.mapValues { $0 * 1000 })
             print(String(format: "  %-18@ wakeup %-8@ enqueue→written p50 %7.1f ms  p99 %7.1f ms  max %7.1f ms   idle CPU %.3f %% (%d s)",
                          f.name, f.wakeup, f.p50Ms, f.p99Ms, f.maxMs, f.idleCPUPercent, idleSeconds))
             print(String(format: "  %-18@ mean %.1f ms = pick-up (created_at → claimed) %.1f ms + directory write (Password Modify) %.1f ms + the rest %.1f ms",
                          "", f.meanMs, f.pickupMeanMs, f.writeMeanMs, max(0, f.meanMs - f.pickupMeanMs - f.writeMeanMs)))
+            let steps = f.stepMeansMs
+            let outside = max(0, f.meanMs - f.pickupMeanMs - steps.values.reduce(0, +))
+            print("  " + "".padding(toLength: 18, withPad: " ", startingAt: 0) + " after the claim: "
+                  + Self.steps.map { String(format: "%@ %.2f", $0, steps[$0] ?? 0) }.joined(separator: " + ")
+                  + String(format: " ms; outside the daemon's clock (insert, hand-offs, the bench's read) %.1f ms", outside))
             results.append(f)
             daemon.stop()
         }
@@ -179,18 +187,25 @@ struct PickupBench {
     /// Mean seconds of `writebackd_pickup_seconds` and `writebackd_directory_write_seconds`
     /// from the daemon's metrics (zero when it cannot be asked). SQLite's `created_at` has
     /// millisecond resolution, so its pick-up mean reads up to 1 ms high; PostgreSQL's has µs.
-    static func daemonSplit(socket: String) -> (pickup: Double, write: Double) {
+    /// The daemon's means (seconds): created_at → claimed, the directory write, and the
+    /// pipeline's other steps (`writebackd_pipeline_seconds{step}`: checks, intent, record, complete).
+    struct Split { var pickup = 0.0, write = 0.0, steps: [String: Double] = [:] }
+    static let steps = ["verify", "replay", "lookup", "rules", "intent", "write", "record", "complete"]
+
+    static func daemonSplit(socket: String) -> Split {
         guard let text = (try? ControlClient(path: socket, timeoutSeconds: 5).send(ControlRequest(command: "metrics")))?.result?.stringValue
-        else { return (0, 0) }
-        func value(_ name: String) -> Double {
-            text.split(separator: "\n").first { $0.hasPrefix(name + " ") || $0.hasPrefix(name + "{") }
+        else { return Split() }
+        func value(_ name: String, _ label: String) -> Double {
+            text.split(separator: "\n").first { $0.hasPrefix(name + " ") || $0.hasPrefix(name + "{" + label) }
                 .flatMap { $0.split(separator: " ").last }.flatMap { Double($0) } ?? 0
         }
-        func mean(_ metric: String) -> Double {
-            let n = value(metric + "_count")
-            return n > 0 ? value(metric + "_sum") / n : 0
+        func mean(_ metric: String, _ label: String = "") -> Double {
+            let n = value(metric + "_count", label)
+            return n > 0 ? value(metric + "_sum", label) / n : 0
         }
-        return (mean("writebackd_pickup_seconds"), mean("writebackd_directory_write_seconds"))
+        var steps: [String: Double] = [:]
+        for step in Self.steps { steps[step] = mean("writebackd_pipeline_seconds", "step=\"\(step)\"") }
+        return Split(pickup: mean("writebackd_pickup_seconds"), write: mean("writebackd_directory_write_seconds"), steps: steps)
     }
 
     static func cpuTicks(_ pid: pid_t) -> Int {

@@ -116,6 +116,10 @@ struct EventPickupTests {
             let metrics = try daemon.control("metrics").result?.stringValue ?? ""
             #expect(metrics.contains("writebackd_wakeup_source{source=\"inotify\"} 1"), "\(metrics)")
             #expect(metrics.contains("writebackd_pickup_seconds_count 3"), "\(metrics)")
+            // Each written request's way from claimed to terminal, step by step.
+            for step in ["verify", "replay", "lookup", "rules", "intent", "write", "record", "complete"] {
+                #expect(metrics.contains("writebackd_pipeline_seconds_count{step=\"\(step)\"} 3"), "\(step): \(metrics)")
+            }
         }
     }
 }

@@ -58,14 +58,16 @@ struct SharedDrainTests {
                 defer { first.stop(); second.stop() }
                 for d in [first, second] { #expect(await d.waitReady(timeout: 120), "not ready: \(d.log.suffix(1500))") }
 
-                // Kill the victim while it holds rows, a quarter of the way through.
+                // Kill the victim while it holds rows, a tenth of the way through or later. (At a
+                // quarter, one run under the whole suite's load never saw the victim holding rows
+                // at a check past that point: the others drained the rest, exactly once.)
                 // (Through the queue's own async reads: a psql process per poll would block a
                 // thread of the cooperative pool the other suites share.)
                 let midway = await eventually(timeout: 300, every: .milliseconds(5)) {
-                    guard ((try? await queue.counts()[.succeeded]) ?? 0) >= n / 4 else { return false }
+                    guard ((try? await queue.counts()[.succeeded]) ?? 0) >= n / 10 else { return false }
                     return (try? await queue.holdings(idsPerOwner: 0))?.contains { $0.owner.hasPrefix(Self.victimHost + ":") && $0.count > 0 } == true
                 }
-                #expect(midway, "never reached a quarter with the victim holding rows: \(victim.log.suffix(1500))")
+                #expect(midway, "never reached a tenth with the victim holding rows: \(victim.log.suffix(1500))")
                 victim.signal(SIGKILL)
                 _ = await victim.waitExit(timeout: 10)
                 let killedAt = Date()

@@ -168,6 +168,15 @@ struct SQLiteRequestQueueTests {
         #expect(reclaimed.map(\.id) == [dead.row.id])
     }
 
+    @Test("the look for dead holders is spaced: once per interval of the claims' clock, again when the clock goes back")
+    func deadHolderCheckSpacing() {
+        let spacing = DeadOwner.CheckSpacing(interval: 1)
+        let cases: [(TimeInterval, Bool)] = [(0, true), (0.2, false), (0.999, false), (1.0, true), (1.5, false), (0.5, true), (0.6, false), (3600, true)]
+        for (offset, due) in cases {
+            #expect(spacing.due(t0.addingTimeInterval(offset)) == due, "at +\(offset) s")
+        }
+    }
+
     @Test("rows with a recorded intent are claimed before older pending rows")
     func orphansFirst() async throws {
         let f = try QueueFixture()
