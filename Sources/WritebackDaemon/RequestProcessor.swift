@@ -94,6 +94,12 @@ public struct RequestProcessor: Sendable {
 
     func decide(_ claimed: ClaimedRequest, runtime: DaemonRuntime, audit: inout Audit) async -> Step {
         let now = clock()
+        // The replay check (step 2) needs only the row id, which a verified payload's id must
+        // equal: its read is started here (`Task.immediate` runs up to the store's first
+        // suspension, the read handed to the store's own thread or connection) and runs while
+        // this thread checks the signature and unseals. A row that fails step 1 ignores it.
+        let seenRead: Task<Bool, any Error>? = claimed.intentRecorded ? nil
+            : Task.immediate { [stateStore] in try await stateStore.hasSeen(id: claimed.id) }
         // 1. Signature, payload, expiry. A row whose write may already have happened is judged
         //    as of its creation, so an expiry in between cannot hide a write that happened.
         let request: ResetRequest
@@ -118,9 +124,9 @@ public struct RequestProcessor: Sendable {
 
         // 2. Replay. A row with a recorded intent may have been marked seen by its own earlier
         //    finish; the readback below decides it instead.
-        if !claimed.intentRecorded {
+        if let seenRead {
             do {
-                if try await stateStore.hasSeen(id: request.id) { return .complete(Outcome(.replayed), success: nil) }
+                if try await seenRead.value { return .complete(Outcome(.replayed), success: nil) }
             } catch {
                 return storeFailure("state store (replay check)", error, now: now)
             }
