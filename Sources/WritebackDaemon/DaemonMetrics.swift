@@ -117,7 +117,7 @@ public final class DaemonMetrics: Sendable {
     public func pickup(seconds: Double) { pickupTimer.recordNanoseconds(Int64(seconds * 1e9)) }
 
     /// One step of a request's way from claimed to terminal took `duration`.
-    public func pipeline(_ step: PipelineStep, _ duration: Duration) { stepTimers[step]?.recordNanoseconds(duration.nanoseconds) }
+    public func pipeline(_ step: PipelineStep, _ duration: Duration) { stepTimers[step]?.recordSeconds(duration.timeInterval) }
 
     public func wakeup(source: WakeupSource) {
         for (s, gauge) in wakeupSource { gauge.record(s == source ? 1 : 0) }
@@ -191,12 +191,4 @@ extension DirectoryError {
 /// terminal). Exists so an operator, and the pickup bench, can see where the time goes.
 public enum PipelineStep: String, CaseIterable, Sendable {
     case verify, replay, lookup, rules, intent, write, record, complete
-}
-
-extension Duration {
-    /// Whole nanoseconds (saturating), for the metrics' timers.
-    var nanoseconds: Int64 {
-        let (s, atto) = components
-        return s > Int64.max / 1_000_000_000 ? Int64.max : s * 1_000_000_000 + atto / 1_000_000_000
-    }
 }

@@ -41,7 +41,7 @@ extension RequestProcessor {
                 return
             }
             steps.mark(.complete)
-            if audit.wrote { for (step, duration) in steps.durations { metrics.pipeline(step, duration) } }
+            if steps.wrote { for (step, duration) in steps.durations { metrics.pipeline(step, duration) } }
             metrics.requestFinished(outcome, directory: audit.directory)
             state.recordTerminal(succeeded: outcome.code == .succeeded, at: now)
             logAudit(claimed, outcome: outcome, audit: audit, now: now)

@@ -61,9 +61,8 @@ public struct RequestProcessor: Sendable {
         /// The lane slot this request holds until it is recorded.
         var admission: (lane: DirectoryLane, admission: DirectoryLane.Admission)?
         /// How long each step took, for `writebackd_pipeline_seconds{step}`; recorded only
-        /// for a request whose write went through in this claim (`wrote`).
+        /// for a request whose write went through in this claim (`steps.wrote`).
         var steps = StepClock()
-        var wrote = false
     }
 
     /// Splits a request's time after its claim into the pipeline's steps: each `mark` closes
@@ -77,6 +76,9 @@ public struct RequestProcessor: Sendable {
             durations.append((step, now - last))
             last = now
         }
+
+        /// Whether the directory write went through in this claim (its step was marked).
+        var wrote: Bool { durations.contains { $0.0 == .write } }
     }
 
     /// Where a directory error happened: a lookup (or readback) changes nothing, so a timeout
@@ -284,7 +286,6 @@ public struct RequestProcessor: Sendable {
         let elapsed = ContinuousClock.now - started
         metrics.directoryWrite(seconds: elapsed.timeInterval, directory: at.lane.name)
         audit.steps.mark(.write)
-        audit.wrote = true
         return .complete(.succeeded, success: Success(user: user, request: request, history: history, historyKeep: effective.historyCount))
     }
 

@@ -5,6 +5,7 @@ import PostgresQueue
 import RequestCodec
 import RequestQueue
 import WritebackCore
+import WritebackDaemon
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -39,7 +40,7 @@ struct PickupBench {
         var name: String; var p50Ms: Double; var p99Ms: Double; var maxMs: Double; var idleCPUPercent: Double; var wakeup: String
         /// The mean, and the daemon's own means of its parts (its metrics' `_sum / _count`).
         var meanMs: Double; var pickupMeanMs: Double; var writeMeanMs: Double
-        /// The daemon's mean per pipeline step (checks, intent, record, complete), ms.
+        /// The daemon's mean per pipeline step (`PipelineStep`: verify … complete), ms.
         var stepMeansMs: [String: Double]
     }
 
@@ -184,14 +185,14 @@ struct PickupBench {
         return false
     }
 
-    /// Mean seconds of `writebackd_pickup_seconds` and `writebackd_directory_write_seconds`
-    /// from the daemon's metrics (zero when it cannot be asked). SQLite's `created_at` has
-    /// millisecond resolution, so its pick-up mean reads up to 1 ms high; PostgreSQL's has µs.
-    /// The daemon's means (seconds): created_at → claimed, the directory write, and the
-    /// pipeline's other steps (`writebackd_pipeline_seconds{step}`: checks, intent, record, complete).
+    /// The daemon's means (seconds): created_at → claimed, the directory write, and each
+    /// pipeline step (`writebackd_pipeline_seconds{step}`).
     struct Split { var pickup = 0.0, write = 0.0, steps: [String: Double] = [:] }
-    static let steps = ["verify", "replay", "lookup", "rules", "intent", "write", "record", "complete"]
+    static let steps = PipelineStep.allCases.map(\.rawValue)
 
+    /// Those means from the daemon's metrics (zero when it cannot be asked). SQLite's
+    /// `created_at` has millisecond resolution, so its pick-up mean reads up to 1 ms high;
+    /// PostgreSQL's has µs.
     static func daemonSplit(socket: String) -> Split {
         guard let text = (try? ControlClient(path: socket, timeoutSeconds: 5).send(ControlRequest(command: "metrics")))?.result?.stringValue
         else { return Split() }
