@@ -152,6 +152,18 @@ public enum Timestamp {
     public static func format(_ date: Date) -> String {
         date.formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true))
     }
+
+    /// The same with microseconds (`2026-12-03T18:04:39.534123Z`): the audit line's
+    /// `written_at`, which a latency of a few milliseconds is measured against.
+    public static func formatMicroseconds(_ date: Date) -> String {
+        // In whole microseconds first: a double's fraction (1.000004 is 1.0000038…) must not
+        // be cut down to the microsecond below.
+        let total = Int64((date.timeIntervalSince1970 * 1_000_000).rounded())
+        let (whole, micros) = (total.quotientAndRemainder(dividingBy: 1_000_000))
+        let (seconds, fraction) = micros < 0 ? (whole - 1, micros + 1_000_000) : (whole, micros)
+        let text = Date(timeIntervalSince1970: TimeInterval(seconds)).formatted(Date.ISO8601FormatStyle())
+        return text.dropLast() + "." + String(String(fraction + 1_000_000).dropFirst()) + "Z"
+    }
 }
 
 /// Build facts shown by `status`.

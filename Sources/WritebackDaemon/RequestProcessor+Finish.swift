@@ -98,6 +98,7 @@ extension RequestProcessor {
             metadata["initiator"] = "\(request.initiator.auditName)"
             metadata["user"] = "\(request.user)"
         }
+        if let writtenAt = audit.writtenAt { metadata["written_at"] = "\(Timestamp.formatMicroseconds(writtenAt))" }
         if let directory = audit.directory { metadata["directory"] = "\(directory)" }
         if let user = audit.user { metadata["user_dn"] = "\(user.dn)" }
         let level: Logger.Level = outcome.code == .succeeded ? .info : (outcome.state == .failed ? .error : .notice)

@@ -63,6 +63,9 @@ public struct RequestProcessor: Sendable {
         /// How long each step took, for `writebackd_pipeline_seconds{step}`; recorded only
         /// for a request whose write went through in this claim (`steps.wrote`).
         var steps = StepClock()
+        /// When the directory acknowledged this claim's write (the audit line's `written_at`):
+        /// the moment the user can log in with the new password.
+        var writtenAt: Date?
     }
 
     /// Splits a request's time after its claim into the pipeline's steps: each `mark` closes
@@ -285,6 +288,7 @@ public struct RequestProcessor: Sendable {
         }
         let elapsed = ContinuousClock.now - started
         metrics.directoryWrite(seconds: elapsed.timeInterval, directory: at.lane.name)
+        audit.writtenAt = Date()
         audit.steps.mark(.write)
         return .complete(.succeeded, success: Success(user: user, request: request, history: history, historyKeep: effective.historyCount))
     }

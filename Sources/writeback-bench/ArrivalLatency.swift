@@ -26,6 +26,9 @@ enum ArrivalLatency {
         var mean: Double { samples.isEmpty ? 0 : samples.reduce(0, +) / Double(samples.count) }
         /// Terminal rows whose outcome was not `succeeded`.
         var notSucceeded: Int
+        /// Each request's wall-clock time just before its insert, by id: what the daemon's own
+        /// stamps (the audit line's `written_at`) are measured against.
+        var startedAt: [String: Date] = [:]
 
         /// Nearest rank.
         func percentile(_ q: Double) -> Double {
@@ -43,12 +46,14 @@ enum ArrivalLatency {
                              terminal: (String) async throws -> Done?) async throws -> Result {
         var samples: [Double] = []
         var notSucceeded = 0
+        var startedAt: [String: Date] = [:]
         samples.reserveCapacity(count)
         for k in 0..<count {
             try await Task.sleep(for: .milliseconds(Int.random(in: gapMs)))
             let row = try prepare(k)
-            let started = ContinuousClock.now
+            let wall = Date(), started = ContinuousClock.now
             let id = try await enqueue(row)
+            startedAt[id] = wall
             let deadline = started + .seconds(timeout)
             while true {
                 if let done = try await terminal(id) {
@@ -61,6 +66,6 @@ enum ArrivalLatency {
                 try await Task.sleep(for: .microseconds(500))
             }
         }
-        return Result(samples: samples.sorted(), notSucceeded: notSucceeded)
+        return Result(samples: samples.sorted(), notSucceeded: notSucceeded, startedAt: startedAt)
     }
 }

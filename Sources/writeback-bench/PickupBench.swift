@@ -37,7 +37,11 @@ struct PickupBench {
 
     struct Case { var name: String; var postgres: Bool; var events: Bool }
     struct Figures: Codable {
+        /// `p50Ms`/`p99Ms`/`maxMs`: enqueue → the row terminal (what the portal sees);
+        /// `written…`: enqueue → the directory acknowledged the write (the audit line's
+        /// `written_at`: when the user can log in).
         var name: String; var p50Ms: Double; var p99Ms: Double; var maxMs: Double; var idleCPUPercent: Double; var wakeup: String
+        var writtenP50Ms: Double; var writtenP99Ms: Double; var writtenMaxMs: Double
         /// The mean, and the daemon's own means of its parts (its metrics' `_sum / _count`).
         var meanMs: Double; var pickupMeanMs: Double; var writeMeanMs: Double
         /// The daemon's mean per pipeline step (`PipelineStep`: verify … complete), ms.
@@ -94,6 +98,10 @@ struct PickupBench {
                 guard let row = try await queue.summary(id: id), row.state.isTerminal else { return nil }
                 return .init(succeeded: row.outcome == "succeeded", latency: nil)
             })
+            let written = Self.writtenLatencies(log: daemon.log, startedAt: latencies.startedAt)
+            guard written.samples.count == requests else {
+                throw BenchError.failed("\(c.name): written_at found for \(written.samples.count) of \(requests) requests in \(daemon.logPath)")
+            }
             let wakeup = (try? ControlClient(path: socket, timeoutSeconds: 5).send(ControlRequest(command: "status")))?.result?["wakeup"]?.stringValue ?? "?"
             // Where the time went, as the daemon saw it: created_at → claimed, and the directory write.
             let split = Self.daemonSplit(socket: socket)
@@ -104,11 +112,14 @@ struct PickupBench {
             try await Task.sleep(for: .seconds(idleSeconds))
             let idle = Double(Self.cpuTicks(daemon.pid) - cpu0) / ticks / Double(idleSeconds) * 100
             let f = Figures(name: c.name, p50Ms: latencies.p50 * 1000, p99Ms: latencies.p99 * 1000, maxMs: latencies.max * 1000,
-                            idleCPUPercent: idle, wakeup: wakeup, meanMs: latencies.mean * 1000,
+                            idleCPUPercent: idle, wakeup: wakeup,
+                            writtenP50Ms: written.p50 * 1000, writtenP99Ms: written.p99 * 1000, writtenMaxMs: written.max * 1000, meanMs: latencies.mean * 1000,
                             pickupMeanMs: split.pickup * 1000, writeMeanMs: split.write * 1000,
                             stepMeansMs: split.steps.mapValues { $0 * 1000 })
-            print(String(format: "  %-18@ wakeup %-8@ enqueue→written p50 %7.1f ms  p99 %7.1f ms  max %7.1f ms   idle CPU %.3f %% (%d s)",
-                         f.name, f.wakeup, f.p50Ms, f.p99Ms, f.maxMs, f.idleCPUPercent, idleSeconds))
+            print(String(format: "  %-18@ wakeup %-8@ enqueue→written  p50 %7.1f ms  p99 %7.1f ms  max %7.1f ms   idle CPU %.3f %% (%d s)",
+                         f.name, f.wakeup, f.writtenP50Ms, f.writtenP99Ms, f.writtenMaxMs, f.idleCPUPercent, idleSeconds))
+            print(String(format: "  %-18@ %-15@ enqueue→terminal p50 %7.1f ms  p99 %7.1f ms  max %7.1f ms   (the row's outcome recorded)",
+                         "", "", f.p50Ms, f.p99Ms, f.maxMs))
             print(String(format: "  %-18@ mean %.1f ms = pick-up (created_at → claimed) %.1f ms + directory write (Password Modify) %.1f ms + the rest %.1f ms",
                          "", f.meanMs, f.pickupMeanMs, f.writeMeanMs, max(0, f.meanMs - f.pickupMeanMs - f.writeMeanMs)))
             let steps = f.stepMeansMs
@@ -123,8 +134,10 @@ struct PickupBench {
         print("  load average at the end: \(load); \(requests) requests each, one at a time, poll_interval_ms \(pollIntervalMs)")
         for backend in ["sqlite", "postgres"] {
             if let e = results.first(where: { $0.name.hasPrefix(backend) && $0.wakeup != "poll" }), let p = results.first(where: { $0.name.hasPrefix(backend) && $0.wakeup == "poll" }) {
-                print(String(format: "  %@: event-driven p50 %.1f ms (goal ≤ 5) p99 %.1f ms (goal ≤ 25); polling p50 %.0f ms p99 %.0f ms: %.0fx faster at p50",
-                             backend, e.p50Ms, e.p99Ms, p.p50Ms, p.p99Ms, p.p50Ms / max(0.01, e.p50Ms)))
+                print(String(format: "  %@: event-driven enqueue→written p50 %.1f ms (goal ≤ 5) p99 %.1f ms (goal ≤ 25), idle CPU %.3f %% (goal ≤ 0.5); polling p50 %.0f ms p99 %.0f ms: %.0fx faster at p50",
+                             backend, e.writtenP50Ms, e.writtenP99Ms, e.idleCPUPercent, p.writtenP50Ms, p.writtenP99Ms, p.writtenP50Ms / max(0.01, e.writtenP50Ms)))
+                print(String(format: "  %@: event-driven enqueue→terminal p50 %.1f ms p99 %.1f ms; polling p50 %.0f ms p99 %.0f ms",
+                             backend, e.p50Ms, e.p99Ms, p.p50Ms, p.p99Ms))
             }
         }
         try Self.writeJSON(results, load: load, root: root, requests: requests)
@@ -209,6 +222,28 @@ struct PickupBench {
         return Split(pickup: mean("writebackd_pickup_seconds"), write: mean("writebackd_directory_write_seconds"), steps: steps)
     }
 
+    /// Enqueue → written for each request: its audit line's `written_at` (the daemon's wall
+    /// clock when the directory acknowledged the write) minus the bench's wall clock just
+    /// before the insert. Same host, same clock.
+    static func writtenLatencies(log: String, startedAt: [String: Date]) -> ArrivalLatency.Result {
+        var samples: [Double] = []
+        for line in log.split(separator: "\n") where line.contains("\"written_at\"") {
+            guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
+                  let id = object["request_id"] as? String, let start = startedAt[id],
+                  let text = object["written_at"] as? String, let at = parseMicroseconds(text) else { continue }
+            samples.append(at.timeIntervalSince(start))
+        }
+        return ArrivalLatency.Result(samples: samples.sorted(), notSucceeded: 0)
+    }
+
+    /// `2026-12-03T18:04:39.534123Z` (`Timestamp.formatMicroseconds`) back to a date.
+    static func parseMicroseconds(_ text: String) -> Date? {
+        guard let dot = text.lastIndex(of: "."), text.hasSuffix("Z"),
+              let whole = try? Date(String(text[..<dot]) + "Z", strategy: Date.ISO8601FormatStyle()),
+              let fraction = Double("0" + text[dot...].dropLast()) else { return nil }
+        return whole.addingTimeInterval(fraction)
+    }
+
     static func cpuTicks(_ pid: pid_t) -> Int {
         guard let text = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8), let close = text.lastIndex(of: ")") else { return 0 }
         let fields = text[text.index(after: close)...].split(separator: " ")
@@ -239,7 +274,7 @@ final class DaemonChild {
     init(path: String, config: String, log: String) throws {
         logPath = log
         process.executableURL = URL(fileURLWithPath: path)
-        process.arguments = ["--config", config]
+        process.arguments = ["--config", config, "--log-format", "json"]
         var env = ProcessInfo.processInfo.environment
         env.removeValue(forKey: "NOTIFY_SOCKET")
         process.environment = env

@@ -37,9 +37,12 @@ struct DaemonDrainTests {
             #expect(status["queue"]?["succeeded"]?.doubleValue == 1)
             #expect(status["last_success_at"]?.stringValue != nil)
             #expect(status["directory"]?.arrayValue?.first?["up"]?.boolValue == true)
-            // The audit line names the request, never the password.
+            // The audit line names the request, never the password, and says when the directory
+            // took the write (to the microsecond).
             #expect(daemon.log.contains(row.id))
             #expect(!daemon.log.contains(password))
+            let audit = daemon.log.split(separator: "\n").first { $0.contains("\"audit\":\"request\"") && $0.contains(row.id) } ?? ""
+            #expect(audit.range(of: #""written_at":"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z""#, options: .regularExpression) != nil, "\(audit)")
         }
     }
 

@@ -50,20 +50,23 @@ struct SharedDrainTests {
                 let queue = try await setup.store()
 
                 let started = Date()
-                // The victim first, so it surely takes part before the others have drained much.
-                let victim = try Self.daemon(setup, 3, environment: ["WRITEBACKD_TEST_OWNER_HOST": Self.victimHost])
+                // The victim first, so it surely takes part before the others have drained much, and
+                // slowed (each write waits 1 s, well inside its 10 s lease) so that it holds rows for
+                // the whole drain: a check starved of CPU under the whole suite's load cannot miss
+                // it. (Unslowed, on 2 busy cores, it drained 430 of 600 before the others were ready
+                // and the check never saw it holding rows past a tenth.)
+                let victim = try Self.daemon(setup, 3, environment: ["WRITEBACKD_TEST_OWNER_HOST": Self.victimHost,
+                                                                     "WRITEBACKD_TEST_WRITE_DELAY_MS": "1000"])
                 defer { victim.stop() }
                 #expect(await victim.waitReady(timeout: 120), "victim not ready: \(victim.log.suffix(1500))")
                 let first = try Self.daemon(setup, 1), second = try Self.daemon(setup, 2)
                 defer { first.stop(); second.stop() }
                 for d in [first, second] { #expect(await d.waitReady(timeout: 120), "not ready: \(d.log.suffix(1500))") }
 
-                // Kill the victim while it holds rows, a tenth of the way through or later. (At a
-                // quarter, one run under the whole suite's load never saw the victim holding rows
-                // at a check past that point: the others drained the rest, exactly once.)
+                // Kill the victim while it holds rows, a tenth of the way through or later.
                 // (Through the queue's own async reads: a psql process per poll would block a
                 // thread of the cooperative pool the other suites share.)
-                let midway = await eventually(timeout: 300, every: .milliseconds(5)) {
+                let midway = await eventually(timeout: 300, every: .milliseconds(20)) {
                     guard ((try? await queue.counts()[.succeeded]) ?? 0) >= n / 10 else { return false }
                     return (try? await queue.holdings(idsPerOwner: 0))?.contains { $0.owner.hasPrefix(Self.victimHost + ":") && $0.count > 0 } == true
                 }
