@@ -131,11 +131,14 @@ public final class PostgresRequestQueue: RequestQueueStore {
         }
     }
 
-    public func release(id: String, owner: String, notBefore: Date, countAttempt: Bool, lastError: String?, directory: String?) async throws {
+    public func release(id: String, owner: String, notBefore: Date, countAttempt: Bool, lastError: String?, directory: String?,
+                        withdrawingIntent: Bool) async throws {
         try await updateHeld(id: id, "release", """
             UPDATE reset_requests SET state = 'pending', lease_owner = NULL, lease_expires_at = NULL, not_before = \(notBefore),
                 attempts = attempts + \(countAttempt ? 1 : 0), last_error = COALESCE(\(lastError), last_error),
                 directory = COALESCE(\(directory), directory),
+                intent_recorded = intent_recorded AND NOT \(withdrawingIntent),
+                intent_stamp = CASE WHEN \(withdrawingIntent) THEN NULL ELSE intent_stamp END,
                 updated_at = clock_timestamp()
             WHERE id = \(id) AND state = 'in_progress' AND lease_owner = \(owner) RETURNING id
             """)

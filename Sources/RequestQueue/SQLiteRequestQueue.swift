@@ -169,14 +169,18 @@ public final class SQLiteRequestQueue: RequestQueueStore {
         }
     }
 
-    public func release(id: String, owner: String, notBefore: Date, countAttempt: Bool, lastError: String?, directory: String?) async throws {
+    public func release(id: String, owner: String, notBefore: Date, countAttempt: Bool, lastError: String?, directory: String?,
+                        withdrawingIntent: Bool) async throws {
         try await grouped { db in
             try db.cachedExecute(sql: """
                 UPDATE reset_requests SET state = 'pending', lease_owner = NULL, lease_expires_at = NULL,
                     not_before = ?, attempts = attempts + ?, last_error = COALESCE(?, last_error),
-                    directory = COALESCE(?, directory), updated_at = \(QueueTime.sqlNow)
+                    directory = COALESCE(?, directory), updated_at = \(QueueTime.sqlNow),
+                    intent_recorded = CASE WHEN ? THEN 0 ELSE intent_recorded END,
+                    intent_stamp = CASE WHEN ? THEN NULL ELSE intent_stamp END
                 WHERE id = ? AND state = 'in_progress' AND lease_owner = ?
-                """, arguments: [QueueTime.format(notBefore), countAttempt ? 1 : 0, lastError, directory, id, owner])
+                """, arguments: [QueueTime.format(notBefore), countAttempt ? 1 : 0, lastError, directory, withdrawingIntent, withdrawingIntent,
+                                 id, owner])
             guard db.changesCount == 1 else { throw QueueError.notOwner(id: id) }
         }
     }

@@ -131,8 +131,10 @@ public protocol RequestQueueStore: Sendable {
     func complete(id: String, owner: String, outcome: Outcome, directory: String?, now: Date) async throws
     /// Gives the row back: `pending` again, not before `notBefore`. `countAttempt` says whether
     /// this was an attempt that reached a directory. `lastError` is shown in `requests`;
-    /// `directory` as for `complete`.
-    func release(id: String, owner: String, notBefore: Date, countAttempt: Bool, lastError: String?, directory: String?) async throws
+    /// `directory` as for `complete`. `withdrawingIntent`: the row's intent is cleared too (the
+    /// daemon recorded it, then gave the row back without attempting the write).
+    func release(id: String, owner: String, notBefore: Date, countAttempt: Bool, lastError: String?, directory: String?,
+                 withdrawingIntent: Bool) async throws
     /// Releases every row `owner` still holds (shutdown).
     func releaseAll(owner: String) async throws
     /// Extends to `now + lease` the lease of a row `owner` still holds in progress, so a slow
@@ -168,7 +170,8 @@ extension RequestQueueStore {
 
     /// `release` without naming a directory.
     public func release(id: String, owner: String, notBefore: Date, countAttempt: Bool, lastError: String?) async throws {
-        try await release(id: id, owner: owner, notBefore: notBefore, countAttempt: countAttempt, lastError: lastError, directory: nil)
+        try await release(id: id, owner: owner, notBefore: notBefore, countAttempt: countAttempt, lastError: lastError, directory: nil,
+                          withdrawingIntent: false)
     }
 
     public func list(state: RequestState?, limit: Int) async throws -> [RequestSummary] {

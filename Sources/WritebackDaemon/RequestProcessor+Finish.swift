@@ -12,9 +12,12 @@ extension RequestProcessor {
     func finish(_ claimed: ClaimedRequest, step: Step, audit: Audit) async {
         switch step {
         case .release(let notBefore, let countAttempt, let reason):
+            // No write in this claim and no intent from an earlier one: the intent recorded
+            // beside the rules (if it was) is withdrawn, the row judged afresh next time.
+            let withdraw = !claimed.intentRecorded && !audit.writeAttempted
             do {
                 try await queue.release(id: claimed.id, owner: owner, notBefore: notBefore, countAttempt: countAttempt, lastError: reason,
-                                        directory: audit.directory)
+                                        directory: audit.directory, withdrawingIntent: withdraw)
             } catch {
                 // The lease expires and the row is claimed again; the intent protects the write.
                 logger.error("cannot release a request; its lease will expire", metadata: ["request_id": "\(claimed.id)", "error": "\(error)"])

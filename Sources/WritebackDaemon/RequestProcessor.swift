@@ -66,6 +66,9 @@ public struct RequestProcessor: Sendable {
         /// When the directory acknowledged this claim's write (the audit line's `written_at`):
         /// the moment the user can log in with the new password.
         var writtenAt: Date?
+        /// Whether this claim sent (or tried to send) the directory write: a release without
+        /// one withdraws the intent this claim recorded.
+        var writeAttempted = false
     }
 
     /// Splits a request's time after its claim into the pipeline's steps: each `mark` closes
@@ -225,54 +228,30 @@ public struct RequestProcessor: Sendable {
             }
         }
 
-        // 6. Eligibility that needs the user (scope ... throttled).
-        let recent: Int
-        do {
-            recent = try await stateStore.successCount(userDN: user.dn, since: now.addingTimeInterval(-3600))
-        } catch {
-            return storeFailure("state store (throttle)", error, now: now)
-        }
-        if let outcome = at.engine.checkEligibility(request, user: user, recentSuccesses: recent, now: now) {
-            return .complete(outcome, success: nil)
-        }
-
-        // 7. Password rules (reset and change), with the stricter of the directory's [policy]
-        //    and the user's own policy in the directory, so the directory's refusals come
-        //    first, by name, without a write.
-        var history: HistoryHashPool.Verdict?
-        var effective = EffectivePolicy(config: at.config, directory: nil, kind: request.kind)
-        if request.kind != .unlock, let password = newPassword {
-            do {
-                effective = EffectivePolicy(config: at.config, directory: try await directory.effectivePolicy(for: user), kind: request.kind)
-            } catch {
-                return directoryFailure(error, stage: .lookup, claimed: claimed, request: request, at: at, runtime: runtime, now: now)
-            }
-            do {
-                history = try await historyVerdict(password, user: user, policy: effective.applied(to: at.config))
-            } catch {
-                return storeFailure("password history", error, now: now)
-            }
-            let inHistory = (history?.inHistory ?? false)
-                || (effective.history > 0 && PasswordHistoryEntry.contains(password, in: user.passwordHistory))
-            guard let text = password.unsafeString() else {
-                return .complete(Outcome(.invalidRequest, detail: "new_password: not UTF-8 text"), success: nil)
-            }
-            if let rule = at.engine.with(effective).passwordViolations(text, user: user, inHistory: inHistory, now: now).first {
-                return .complete(.passwordPolicy(rule), success: nil)
-            }
-        }
-
-        // 8. Intent, then the write.
+        // 8a. The intent's commit starts now and runs while the rules are checked: it says only
+        //     that a write *may* follow. A request the rules refuse is made terminal anyway, and
+        //     one given back without a write attempt has its intent withdrawn by its release
+        //     (`finish`), so it is judged afresh, expiry included, next time. Measured (`make
+        //     bench` pickup): the intent's commit was 0.4 ms (SQLite) to 1.0 ms (PostgreSQL) in
+        //     series after the rules.
+        let stamp = user.passwordStamp
+        let intent = Task.immediate { [queue, owner] in try await queue.recordIntent(id: claimed.id, owner: owner, stamp: stamp) }
+        let ruling = await checkRules(claimed, request: request, user: user, at: at, newPassword: newPassword, runtime: runtime, now: now)
         audit.steps.mark(.rules)
-        do {
-            try await queue.recordIntent(id: claimed.id, owner: owner, stamp: user.passwordStamp)
-        } catch {
-            return storeFailure("queue (intent)", error, now: now)
+        let intentResult = await intent.result
+        let history: HistoryHashPool.Verdict?, effective: EffectivePolicy
+        switch ruling {
+        case .stop(let step): return step
+        case .pass(let h, let e): (history, effective) = (h, e)
         }
+
+        // 8b. The intent durable, then the write.
+        if case .failure(let error) = intentResult { return storeFailure("queue (intent)", error, now: now) }
         audit.steps.mark(.intent)
         let write = PasswordWrite(kind: request.kind, newPassword: newPassword, oldPassword: oldPassword,
                                   unlock: request.kind == .unlock || request.unlock, mustChange: request.mustChangeAtNextLogon)
         let started = ContinuousClock.now
+        audit.writeAttempted = true
         do {
             try await directory.apply(write, to: user)
         } catch {
@@ -291,6 +270,57 @@ public struct RequestProcessor: Sendable {
         audit.writtenAt = Date()
         audit.steps.mark(.write)
         return .complete(.succeeded, success: Success(user: user, request: request, history: history, historyKeep: effective.historyCount))
+    }
+
+    /// Steps 6 and 7 decided: the request may be written (with its history verdict and the
+    /// effective policy the write's refusals are explained with), or the step to take instead.
+    enum Ruling: Sendable {
+        case pass(HistoryHashPool.Verdict?, EffectivePolicy)
+        case stop(Step)
+    }
+
+    /// 6. Eligibility that needs the user, and 7. the password rules.
+    func checkRules(_ claimed: ClaimedRequest, request: ResetRequest, user: DirectoryUser, at: Target, newPassword: Secret?,
+                    runtime: DaemonRuntime, now: Date) async -> Ruling {
+        let directory = at.directory
+        // 6. Eligibility that needs the user (scope ... throttled).
+        let recent: Int
+        do {
+            recent = try await stateStore.successCount(userDN: user.dn, since: now.addingTimeInterval(-3600))
+        } catch {
+            return .stop(storeFailure("state store (throttle)", error, now: now))
+        }
+        if let outcome = at.engine.checkEligibility(request, user: user, recentSuccesses: recent, now: now) {
+            return .stop(.complete(outcome, success: nil))
+        }
+
+        // 7. Password rules (reset and change), with the stricter of the directory's [policy]
+        //    and the user's own policy in the directory, so the directory's refusals come
+        //    first, by name, without a write.
+        var history: HistoryHashPool.Verdict?
+        var effective = EffectivePolicy(config: at.config, directory: nil, kind: request.kind)
+        if request.kind != .unlock, let password = newPassword {
+            do {
+                effective = EffectivePolicy(config: at.config, directory: try await directory.effectivePolicy(for: user), kind: request.kind)
+            } catch {
+                return .stop(directoryFailure(error, stage: .lookup, claimed: claimed, request: request, at: at, runtime: runtime, now: now))
+            }
+            do {
+                history = try await historyVerdict(password, user: user, policy: effective.applied(to: at.config))
+            } catch {
+                return .stop(storeFailure("password history", error, now: now))
+            }
+            let inHistory = (history?.inHistory ?? false)
+                || (effective.history > 0 && PasswordHistoryEntry.contains(password, in: user.passwordHistory))
+            guard let text = password.unsafeString() else {
+                return .stop(.complete(Outcome(.invalidRequest, detail: "new_password: not UTF-8 text"), success: nil))
+            }
+            if let rule = at.engine.with(effective).passwordViolations(text, user: user, inHistory: inHistory, now: now).first {
+                return .stop(.complete(.passwordPolicy(rule), success: nil))
+            }
+        }
+
+        return .pass(history, effective)
     }
 
     /// Whether a refused rewrite of an interrupted request is the earlier write, landed late.

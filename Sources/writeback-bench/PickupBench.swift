@@ -98,7 +98,12 @@ struct PickupBench {
                 guard let row = try await queue.summary(id: id), row.state.isTerminal else { return nil }
                 return .init(succeeded: row.outcome == "succeeded", latency: nil)
             })
-            let written = Self.writtenLatencies(log: daemon.log, startedAt: latencies.startedAt)
+            // The audit line follows the terminal row: the last one may still be on its way.
+            var written = Self.writtenLatencies(log: daemon.log, startedAt: latencies.startedAt)
+            for _ in 0..<100 where written.samples.count < requests {
+                try await Task.sleep(for: .milliseconds(50))
+                written = Self.writtenLatencies(log: daemon.log, startedAt: latencies.startedAt)
+            }
             guard written.samples.count == requests else {
                 throw BenchError.failed("\(c.name): written_at found for \(written.samples.count) of \(requests) requests in \(daemon.logPath)")
             }

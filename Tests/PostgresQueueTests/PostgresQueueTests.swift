@@ -59,6 +59,15 @@ struct PostgresQueueTests {
             let afterRenewal = try await queue.claim(limit: 5, owner: "w6", lease: .seconds(1), now: now.addingTimeInterval(62))
             #expect(afterRenewal.map(\.id) == [second.id])
             try await queue.release(id: second.id, owner: "w6", notBefore: now, countAttempt: false, lastError: nil)
+            // An intent recorded, then given back without a write: withdrawn when asked, kept otherwise.
+            for withdraw in [false, true] {
+                #expect(try await queue.claim(limit: 1, owner: "w7", lease: .seconds(30), now: now.addingTimeInterval(62)).map(\.id) == [second.id])
+                try await queue.recordIntent(id: second.id, owner: "w7", stamp: "20261203000000Z")
+                try await queue.release(id: second.id, owner: "w7", notBefore: now, countAttempt: false, lastError: nil, directory: nil,
+                                        withdrawingIntent: withdraw)
+                #expect(try pg.psql("SELECT intent_recorded || '|' || COALESCE(intent_stamp, 'none') FROM reset_requests WHERE id = '\(second.id)'")
+                        == (withdraw ? "false|none" : "true|20261203000000Z"))
+            }
             _ = try await queue.claim(limit: 1, owner: "w4", lease: .seconds(30), now: now.addingTimeInterval(62))
 
             try await queue.complete(id: first.id, owner: "w4", outcome: .succeeded, now: now.addingTimeInterval(32))

@@ -88,6 +88,22 @@ struct SQLiteRequestQueueTests {
         await #expect(throws: QueueError.notOwner(id: row.id)) {
             try await f.queue.release(id: row.id, owner: "w", notBefore: now, countAttempt: false, lastError: nil)
         }
+
+        // An intent recorded, then the row given back without a write: withdrawn only when asked.
+        for withdraw in [false, true] {
+            let held = try await f.queue.claim(limit: 1, owner: "w", lease: .seconds(30), now: now.addingTimeInterval(20))
+            #expect(held.map(\.id) == [row.id])
+            try await f.queue.recordIntent(id: row.id, owner: "w", stamp: "20261203000000Z")
+            try await f.queue.release(id: row.id, owner: "w", notBefore: now, countAttempt: false, lastError: nil, directory: nil,
+                                      withdrawingIntent: withdraw)
+            #expect(try await f.queue.intentRecorded(id: row.id) == !withdraw)
+            #expect(try f.sqlite("SELECT COALESCE(intent_stamp, 'none') FROM reset_requests") == (withdraw ? "none" : "20261203000000Z"))
+            if !withdraw {
+                let again = try await f.queue.claim(limit: 1, owner: "w", lease: .seconds(30), now: now.addingTimeInterval(20))
+                #expect(again.first?.intentRecorded == true)
+                try await f.queue.release(id: row.id, owner: "w", notBefore: now, countAttempt: false, lastError: nil)
+            }
+        }
     }
 
     @Test("releaseAll gives back only this owner's rows; counts, list, oldestPending")
