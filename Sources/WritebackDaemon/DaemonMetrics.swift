@@ -183,12 +183,13 @@ extension DirectoryError {
 }
 
 /// The steps `writebackd_pipeline_seconds{step}` splits a written request's time after its
-/// claim into, in order: `verify` (signature, payload, unsealing), `replay` (the state store's
-/// seen check), `lookup` (the user and groups in the directory, and a readback), `rules`
-/// (throttle, effective policy, history, password rules), `intent` (the queue commit before the
-/// write), `write` (the directory write, also `writebackd_directory_write_seconds`), `record`
+/// claim into, in order: `verify` (signature, payload, unsealing), `lookup` (the user and groups
+/// in the directory), `replay` (what is left of the state store's seen check, which runs beside
+/// the two before), `rules` (a readback, throttle, effective policy, history, password rules),
+/// `intent` (what is left of the queue commit before the write, which runs beside the rules),
+/// `write` (the directory write, also `writebackd_directory_write_seconds`), `record`
 /// (state store, confirmation and audit line, side by side) and `complete` (the queue row made
 /// terminal). Exists so an operator, and the pickup bench, can see where the time goes.
 public enum PipelineStep: String, CaseIterable, Sendable {
-    case verify, replay, lookup, rules, intent, write, record, complete
+    case verify, lookup, replay, rules, intent, write, record, complete
 }

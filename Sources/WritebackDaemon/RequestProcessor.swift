@@ -105,7 +105,8 @@ public struct RequestProcessor: Sendable {
         // The replay check (step 2) needs only the row id, which a verified payload's id must
         // equal: its read is started here (`Task.immediate` runs up to the store's first
         // suspension, the read handed to the store's own thread or connection) and runs while
-        // this thread checks the signature and unseals. A row that fails step 1 ignores it.
+        // this thread checks the signature and unseals, and then beside the user's lookup. A row
+        // that fails step 1 ignores it.
         let seenRead: Task<Bool, any Error>? = claimed.intentRecorded ? nil
             : Task.immediate { [stateStore] in try await stateStore.hasSeen(id: claimed.id) }
         // 1. Signature, payload, expiry. A row whose write may already have happened is judged
@@ -130,21 +131,14 @@ public struct RequestProcessor: Sendable {
         }
         audit.steps.mark(.verify)
 
-        // 2. Replay. A row with a recorded intent may have been marked seen by its own earlier
-        //    finish; the readback below decides it instead.
-        if let seenRead {
-            do {
-                if try await seenRead.value { return .complete(Outcome(.replayed), success: nil) }
-            } catch {
-                return storeFailure("state store (replay check)", error, now: now)
-            }
-        }
-        audit.steps.mark(.replay)
+        // 2. Replay: its answer is awaited once the lookup is back, or before any outcome that
+        //    would be decided sooner, so it still comes first (`replayStep`).
 
         // 3. Which directory; eligibility that needs no lookup (that directory's rules).
         let index: Int, lookup: String
         switch runtime.router.route(request.user) {
         case .unmatched(let reason):
+            if let step = await replayStep(seenRead, now: now) { return step }
             if let outcome = runtime.policy.checkBeforeLookup(request) { return .complete(outcome, success: nil) }
             return .complete(Outcome(.notManaged, detail: reason), success: nil)
         case .directory(let i, let name):
@@ -153,15 +147,17 @@ public struct RequestProcessor: Sendable {
         let lane = lanes[index]
         let at = Target(lane: lane, config: runtime.config.policy(for: runtime.config.directories[index]), engine: runtime.policies[index])
         audit.directory = lane.name
-        if let outcome = at.engine.checkBeforeLookup(request) { return .complete(outcome, success: nil) }
+        if let outcome = at.engine.checkBeforeLookup(request) { return await replayStep(seenRead, now: now) ?? .complete(outcome, success: nil) }
 
         // A full lane, or a down one that another request is probing: back to the queue,
         // without an attempt, so this directory's backlog does not hold the others.
         let admission = lane.admit(directoryDown: state.isDirectoryDown(lane.name))
         switch admission {
         case .busy:
+            if let step = await replayStep(seenRead, now: now) { return step }
             return .release(notBefore: now.addingTimeInterval(Backoff.laneBusy()), countAttempt: false, reason: "directory \(lane.name): every connection busy")
         case .down:
+            if let step = await replayStep(seenRead, now: now) { return step }
             if now >= request.expiresAt { return .complete(Outcome(.directoryUnavailable), success: nil) }
             return .release(notBefore: now.addingTimeInterval(Backoff.laneDown()), countAttempt: false, reason: "directory \(lane.name) is down; waiting")
         case .admitted(let slot, _):
@@ -171,11 +167,11 @@ public struct RequestProcessor: Sendable {
             if lanes.count > 1 {
                 return await withTaskExecutorPreference(lane.directory.taskExecutor(forWorker: slot)) {
                     await decide(claimed, request: request, lookup: lookup, at: at, newPassword: newPassword, oldPassword: oldPassword,
-                                 runtime: runtime, now: now, audit: &audit)
+                                 seenRead: seenRead, runtime: runtime, now: now, audit: &audit)
                 }
             }
             return await decide(claimed, request: request, lookup: lookup, at: at, newPassword: newPassword, oldPassword: oldPassword,
-                                runtime: runtime, now: now, audit: &audit)
+                                seenRead: seenRead, runtime: runtime, now: now, audit: &audit)
         }
     }
 
@@ -187,9 +183,22 @@ public struct RequestProcessor: Sendable {
         var directory: any PasswordDirectory { lane.directory }
     }
 
-    /// Steps 4–8, at the directory `at`, for the identity `lookup`.
+    /// Step 2's answer, where its outcome must come first: nil to go on.
+    func replayStep(_ seenRead: Task<Bool, any Error>?, now: Date) async -> Step? {
+        // A row with a recorded intent may have been marked seen by its own earlier finish (it
+        // has no `seenRead`); the readback decides it instead.
+        guard let seenRead else { return nil }
+        do {
+            return try await seenRead.value ? .complete(Outcome(.replayed), success: nil) : nil
+        } catch {
+            return storeFailure("state store (replay check)", error, now: now)
+        }
+    }
+
+    /// Steps 4–8, at the directory `at`, for the identity `lookup`; step 2's answer awaited
+    /// once the user is looked up.
     func decide(_ claimed: ClaimedRequest, request: ResetRequest, lookup: String, at: Target, newPassword: Secret?, oldPassword: Secret?,
-                runtime: DaemonRuntime, now: Date, audit: inout Audit) async -> Step {
+                seenRead: Task<Bool, any Error>?, runtime: DaemonRuntime, now: Date, audit: inout Audit) async -> Step {
         let directory = at.directory
         // One request per user at a time, from the lookup until the outcome is recorded.
         let key = UserLocks.key(forIdentity: request.user)
@@ -198,15 +207,24 @@ public struct RequestProcessor: Sendable {
 
         // 4. The user.
         let groups = at.config.ssprGroups + at.config.protectedGroups
-        let user: DirectoryUser
+        let found: Result<DirectoryUser, DirectoryError>
         do {
-            user = try await directory.findUser(identity: lookup, groupsOfInterest: groups)
+            found = .success(try await directory.findUser(identity: lookup, groupsOfInterest: groups))
         } catch {
+            found = .failure(error)
+        }
+        audit.steps.mark(.lookup)
+        if let step = await replayStep(seenRead, now: now) { return step }
+        audit.steps.mark(.replay)
+        let user: DirectoryUser
+        switch found {
+        case .failure(let error):
             return directoryFailure(error, stage: .lookup, claimed: claimed, request: request, at: at, runtime: runtime, now: now)
+        case .success(let u):
+            user = u
         }
         audit.user = user
         state.directoryAnswered(at.lane.name)
-        audit.steps.mark(.lookup)
 
         // 5. At most once: did the interrupted write happen? (An unlock is idempotent: redo it.)
         if claimed.intentRecorded, request.kind != .unlock {

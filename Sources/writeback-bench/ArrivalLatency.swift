@@ -1,8 +1,9 @@
 import Foundation
 import WritebackCore
 
-/// Enqueue→written latency for requests that arrive one at a time, at random moments (so a
-/// polling daemon's poll phase is sampled uniformly): each request is inserted, the next only
+/// Enqueue→terminal latency (and each insert's wall-clock start, for enqueue→written) for
+/// requests that arrive one at a time, at random moments (so a polling daemon's poll phase is
+/// sampled uniformly): each request is inserted, the next only
 /// after the previous one is terminal plus a random gap. Shared by the drain bench (SQLite,
 /// default configuration) and the pickup bench (SQLite and PostgreSQL, event-driven against
 /// polling): any daemon and backend is measured by passing a `prepare` that builds request `k`

@@ -10,8 +10,10 @@ import WritebackDaemon
 import Glibc
 #endif
 
-/// `writeback-bench pickup`: enqueue → written latency for requests arriving one at a time (a
-/// random 20–200 ms gap, so a poll's phase is uniform), on SQLite and on PostgreSQL, with the
+/// `writeback-bench pickup`: enqueue → written (the audit line's `written_at`: the directory
+/// took the write) and enqueue → terminal (the row's outcome read back) for requests arriving
+/// one at a time (a random 20–200 ms gap, so a poll's phase is uniform), on SQLite and on
+/// PostgreSQL, with the
 /// event-driven wake-up (inotify / NOTIFY) against polling alone at the default 500 ms, each
 /// against the same slapd in the same run; then the daemon's idle CPU (utime + stime from /proc)
 /// over `--idle-seconds`. Exists to show what issue 14 promised: p50 ≤ 5 ms and p99 ≤ 25 ms

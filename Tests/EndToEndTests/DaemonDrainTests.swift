@@ -46,6 +46,42 @@ struct DaemonDrainTests {
         }
     }
 
+    @Test("a replayed request is answered replayed, before what its lookup finds, and is not written again")
+    func replayed() async throws {
+        try await withSlapd { slapd in
+            let setup = try E2ESetup(slapd: slapd)
+            defer { setup.cleanup() }
+            let daemon = try setup.daemon()
+            defer { daemon.stop() }
+            #expect(await daemon.waitReady(), "daemon not ready: \(daemon.log)")
+            let queue = try setup.queue()
+            // One that succeeds, one for a user who does not exist (its lookup answers "no such
+            // user" again on the replay: the replay's answer must come first).
+            let rows = try ["bob", "nobody-by-this-name"].map { user in
+                var b = RequestBuilder(kind: .reset, user: user, initiator: .admin(name: "e2e"))
+                b.licenses = ["AAD_PREMIUM"]
+                return try setup.sealer.build(b, newPassword: Secret(E2ESetup.newPassword()))
+            }
+            func drain() async throws -> [String?] {
+                for row in rows { try await queue.enqueue(id: row.id, payload: row.payload, signature: row.signature) }
+                #expect(await eventually(timeout: 60) {
+                    var all = true
+                    for row in rows where (try? await queue.summary(id: row.id))?.state.isTerminal != true { all = false }
+                    return all
+                })
+                var outcomes: [String?] = []
+                for row in rows { outcomes.append(try await queue.summary(id: row.id)?.outcome) }
+                return outcomes
+            }
+            #expect(try await drain() == ["succeeded", "not_managed"], "\(daemon.log.suffix(2000))")
+            let before = try slapd.valueCounts(base: slapd.baseDN, name: "pwdHistory")["bob"] ?? 0
+            // The portal purges the finished rows, then the same signed rows arrive again.
+            #expect(try await queue.pruneTerminal(now: Date().addingTimeInterval(400 * 86_400)) == 2)
+            #expect(try await drain() == ["replayed", "replayed"], "\(daemon.log.suffix(2000))")
+            #expect(try slapd.valueCounts(base: slapd.baseDN, name: "pwdHistory")["bob"] ?? 0 == before)
+        }
+    }
+
     @Test("1,000 queued requests drain with every row terminal")
     func thousandDrain() async throws {
         try await withSlapd(benchUsers: 100, dbnosync: true) { slapd in
