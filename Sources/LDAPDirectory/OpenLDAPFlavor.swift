@@ -182,6 +182,11 @@ struct OpenLDAPFlavor: DirectoryFlavorOperations {
         case LDAPCode.constraintViolation: return .passwordRejected(.directoryRule, error.message)
         case LDAPCode.insufficientAccess: return .permission(error.message)
         case LDAPCode.noSuchObject: return .notFound
+        // A write that met another write of the same entry: two daemons (each serialises its
+        // own requests per user) resetting one user at once, ppolicy appending both to
+        // pwdHistory. The operation did not apply (one entry's modify is atomic): try again.
+        case LDAPCode.attributeOrValueExists where write:
+            return .transient("the entry was changed by another write at the same moment (rc 20: \(error.message))")
         default: return .other(code: error.code, message: error.message)
         }
     }

@@ -1,4 +1,5 @@
 import Logging
+import Synchronization
 import PostgresNIO
 import RequestQueue
 
@@ -25,15 +26,64 @@ final class PostgresDatabase: Sendable {
 
     deinit { runner.cancel() }
 
-    /// Runs `body` with the client; any failure is a `QueueError.storage` for `what`.
+    /// How long one queue or state-store operation may take before it is abandoned with an
+    /// error (each is a statement or two that answers in milliseconds). A request waiting for a
+    /// pool connection after a server restart was seen to wait forever (the daemon then neither
+    /// picked up nor stopped); bounded, it fails, is logged, and the pipeline's store-failure
+    /// path gives the row back to be tried again.
+    static let operationTimeout = Duration.seconds(10)
+
+    /// Runs `body` with the client; any failure is a `QueueError.storage` for `what`. After
+    /// `timeout` the operation is cancelled and abandoned: the caller gets an error even when
+    /// the operation ignores its cancellation.
     @discardableResult
-    func run<T: Sendable>(_ what: String, _ body: (PostgresClient) async throws -> T) async throws -> T {
+    func run<T: Sendable>(_ what: String, timeout: Duration = operationTimeout,
+                          _ body: @escaping @Sendable (PostgresClient) async throws -> T) async throws -> T {
         do {
-            return try await body(client)
+            return try await Self.bounded(by: timeout) { [client] in try await body(client) }
         } catch let error as QueueError {
             throw error
+        } catch is OperationTimedOut {
+            throw QueueError.storage(path: location.display, reason: "\(what): no answer within \(timeout); abandoned")
         } catch {
             throw QueueError.storage(path: location.display, reason: "\(what): \(PostgresStoreError.describe(error))")
         }
+    }
+
+    /// Thrown by `bounded` when the limit passed first.
+    struct OperationTimedOut: Error {}
+
+    /// `work`'s result, or `OperationTimedOut` once `limit` has passed (`work` is cancelled
+    /// then, and its result, if it ever comes, dropped).
+    static func bounded<T: Sendable>(by limit: Duration, _ work: @escaping @Sendable () async throws -> T) async throws -> T {
+        let task = Task { try await work() }
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
+                let once = ResumeOnce(continuation)
+                let timer = Task {
+                    do { try await Task.sleep(for: limit) } catch { return }
+                    task.cancel()
+                    once.resume(with: .failure(OperationTimedOut()))
+                }
+                Task {
+                    let result = await task.result
+                    timer.cancel()
+                    once.resume(with: result)
+                }
+            }
+        } onCancel: {
+            task.cancel()
+        }
+    }
+}
+
+/// A continuation that the first of several racers resumes; the others find it taken.
+private final class ResumeOnce<T: Sendable>: Sendable {
+    private let continuation: Mutex<CheckedContinuation<T, any Error>?>
+
+    init(_ continuation: CheckedContinuation<T, any Error>) { self.continuation = Mutex(continuation) }
+
+    func resume(with result: Result<T, any Error>) {
+        continuation.withLock { $0.take() }?.resume(with: result)
     }
 }

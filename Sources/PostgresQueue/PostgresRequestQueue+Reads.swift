@@ -12,7 +12,7 @@ extension PostgresRequestQueue {
     }
 
     public func summary(id: String) async throws -> RequestSummary? {
-        try await db.run("summary") { client in
+        try await db.run("summary") { [self] client in
             var found: RequestSummary?
             for try await row in try await client.query("""
                 SELECT id, state, outcome, detail, attempts, created_at, completed_at, directory, COALESCE(lease_owner, completed_by)
@@ -24,7 +24,7 @@ extension PostgresRequestQueue {
 
     /// Newest first; `owner` is a prefix of the holding (or recording) daemon's owner name.
     public func list(state: RequestState?, owner: String?, limit: Int) async throws -> [RequestSummary] {
-        try await db.run("list") { client in
+        try await db.run("list") { [self] client in
             // `starts_with` on a bound value: no LIKE, so an owner needs no escaping.
             let rows = try await client.query("""
                 SELECT id, state, outcome, detail, attempts, created_at, completed_at, directory, COALESCE(lease_owner, completed_by)
@@ -40,7 +40,7 @@ extension PostgresRequestQueue {
     }
 
     public func holdings(idsPerOwner: Int) async throws -> [LeaseHolding] {
-        try await db.run("holdings") { client in
+        try await db.run("holdings") { [self] client in
             var out: [LeaseHolding] = []
             for try await (owner, n, expiry, ids) in try await client.query("""
                 SELECT lease_owner, COUNT(*)::bigint, MIN(lease_expires_at),
@@ -55,7 +55,7 @@ extension PostgresRequestQueue {
     }
 
     public func nextDue(now: Date) async throws -> Date? {
-        try await db.run("next due") { client in
+        try await db.run("next due") { [self] client in
             var next: Date?
             for try await d in try await client.query("""
                 SELECT LEAST((SELECT MIN(not_before) FROM reset_requests WHERE state = 'pending' AND not_before > \(now)),
@@ -67,7 +67,7 @@ extension PostgresRequestQueue {
 
     /// Every state, zero included.
     public func counts() async throws -> [RequestState: Int] {
-        try await db.run("counts") { client in
+        try await db.run("counts") { [self] client in
             var result = Dictionary(uniqueKeysWithValues: RequestState.allCases.map { ($0, 0) })
             for try await (state, n) in try await client.query("SELECT state, COUNT(*)::bigint FROM reset_requests GROUP BY state",
                                                                logger: db.logger).decode((String, Int).self) {
@@ -78,7 +78,7 @@ extension PostgresRequestQueue {
     }
 
     public func oldestPending(now: Date) async throws -> TimeInterval? {
-        try await db.run("oldest pending") { client in
+        try await db.run("oldest pending") { [self] client in
             var oldest: Date?
             for try await d in try await client.query("SELECT MIN(created_at) FROM reset_requests WHERE state = 'pending'",
                                                       logger: db.logger).decode(Date?.self) { oldest = d }
@@ -89,6 +89,6 @@ extension PostgresRequestQueue {
     /// Migration ids this build knows, and those the database has (`doctor`).
     public static var schemaMigrations: [String] { PostgresSchema.queue.map(\.id) }
     public func appliedMigrations() async throws -> [String] {
-        try await db.run("schema") { client in try await PostgresSchema.applied(client: client, logger: db.logger) }
+        try await db.run("schema") { [self] client in try await PostgresSchema.applied(client: client, logger: db.logger) }
     }
 }

@@ -26,7 +26,7 @@ public final class PostgresRequestQueue: RequestQueueStore {
         self.retentionDays = retentionDays
         self.notifyChannel = NotifyChannel.isValid(notifyChannel) ? notifyChannel : ""
         if migrate {
-            try await db.run("migrate") { client in
+            try await db.run("migrate", timeout: .seconds(600)) { [self] client in
                 try await PostgresSchema.migrate(PostgresSchema.queue, client: client, logger: db.logger)
                 try await PostgresSchema.ensureNotifyTrigger(channel: self.notifyChannel, client: client, logger: db.logger)
             }
@@ -51,9 +51,9 @@ public final class PostgresRequestQueue: RequestQueueStore {
         }
     }
 
-    public func claim(limit: Int, owner: String, lease: Duration, now: Date) async throws -> [ClaimedRequest] {
+    public func claim(limit: Int, owner: String, lease: Duration, now: Date, skippingDirectories: [String]) async throws -> [ClaimedRequest] {
         let expiry = now.addingTimeInterval(lease.timeInterval)
-        return try await db.run("claim") { client in
+        return try await db.run("claim") { [self] client in
             // Rows held by a process of this host that no longer exists are free now. Looked
             // for at most once a second (`holderCheck`): the claim itself is then one statement,
             // one round trip (measured, `make bench` pickup: the transaction of four cost about
@@ -72,23 +72,27 @@ public final class PostgresRequestQueue: RequestQueueStore {
             }
             // Rows whose write may have happened (intent recorded) first. One statement: the
             // SKIP LOCKED subquery and the UPDATE are one atomic step even without BEGIN.
+            // Rows routed to a directory whose connections are all busy stay (`<> ALL` of an
+            // empty array is true); `fresh`: never held before (the pick-up delay's rows).
             let rows = try await client.query("""
                 UPDATE reset_requests r SET state = 'in_progress', lease_owner = \(owner), lease_expires_at = \(expiry),
                     updated_at = clock_timestamp()
-                FROM (SELECT id FROM reset_requests
-                      WHERE (state = 'pending' AND (not_before IS NULL OR not_before <= \(now)))
-                         OR (state = 'in_progress' AND (lease_expires_at IS NULL OR lease_expires_at <= \(now)))
+                FROM (SELECT id, (state = 'pending' AND attempts = 0 AND last_error IS NULL AND NOT intent_recorded) AS fresh
+                      FROM reset_requests
+                      WHERE ((state = 'pending' AND (not_before IS NULL OR not_before <= \(now)))
+                         OR (state = 'in_progress' AND (lease_expires_at IS NULL OR lease_expires_at <= \(now))))
+                        AND (directory IS NULL OR directory <> ALL(\(skippingDirectories)))
                       ORDER BY intent_recorded DESC, created_at, seq
                       LIMIT \(max(0, limit))
                       FOR UPDATE SKIP LOCKED) c
                 WHERE r.id = c.id
-                RETURNING r.id, r.payload, r.signature, r.attempts, r.created_at, r.intent_recorded, r.intent_stamp, r.seq
+                RETURNING r.id, r.payload, r.signature, r.attempts, r.created_at, r.intent_recorded, r.intent_stamp, r.seq, c.fresh
                 """, logger: db.logger)
             var claimed: [(ClaimedRequest, Int64)] = []
-            for try await (id, payload, signature, attempts, created, intent, stamp, seq)
-                in rows.decode((String, String, String, Int, Date, Bool, String?, Int64).self) {
+            for try await (id, payload, signature, attempts, created, intent, stamp, seq, fresh)
+                in rows.decode((String, String, String, Int, Date, Bool, String?, Int64, Bool).self) {
                 claimed.append((ClaimedRequest(id: id, payload: Data(payload.utf8), signature: signature, attempts: attempts,
-                                               createdAt: created, intentStamp: stamp, intentRecorded: intent), seq))
+                                               createdAt: created, intentStamp: stamp, intentRecorded: intent, firstClaim: fresh), seq))
             }
             return claimed.sorted {
                 ($0.0.intentRecorded ? 0 : 1, $0.0.createdAt, $0.1) < ($1.0.intentRecorded ? 0 : 1, $1.0.createdAt, $1.1)
@@ -109,7 +113,7 @@ public final class PostgresRequestQueue: RequestQueueStore {
     /// row is still this owner's and its payload the one read (anything else: `notOwner`, and
     /// the row is decided again after its lease).
     public func complete(id: String, owner: String, outcome: Outcome, directory: String?, now: Date) async throws {
-        try await db.run("complete") { client in
+        try await db.run("complete") { [self] client in
             try await client.withConnection { connection in
                 var payload: String?
                 for try await p in try await connection.query("""
@@ -155,10 +159,11 @@ public final class PostgresRequestQueue: RequestQueueStore {
     /// Gives back every row `owner` holds and, when there were any, notifies the channel, so
     /// the other daemons take them now rather than at their next poll.
     public func releaseAll(owner: String) async throws {
-        try await db.run("release all") { client in
+        try await db.run("release all") { [self] client in
             var released = 0
             for try await _ in try await client.query("""
-                UPDATE reset_requests SET state = 'pending', lease_owner = NULL, lease_expires_at = NULL, updated_at = clock_timestamp()
+                UPDATE reset_requests SET state = 'pending', lease_owner = NULL, lease_expires_at = NULL, updated_at = clock_timestamp(),
+                    last_error = COALESCE(last_error, \(ReleaseReason.shutdown(owner: owner)))
                 WHERE state = 'in_progress' AND lease_owner = \(owner) RETURNING id
                 """, logger: db.logger) { released += 1 }
             if released > 0, !notifyChannel.isEmpty {
@@ -170,7 +175,7 @@ public final class PostgresRequestQueue: RequestQueueStore {
     @discardableResult
     public func pruneTerminal(now: Date) async throws -> Int {
         let cutoff = now.addingTimeInterval(-Double(retentionDays) * 86_400)
-        return try await db.run("prune") { client in
+        return try await db.run("prune", timeout: .seconds(600)) { [self] client in
             var n = 0
             for try await _ in try await client.query("""
                 DELETE FROM reset_requests
@@ -182,7 +187,7 @@ public final class PostgresRequestQueue: RequestQueueStore {
 
     /// Runs an UPDATE … RETURNING on a row this owner must hold; none returned: `notOwner`.
     private func updateHeld(id: String, _ what: String, _ query: PostgresQuery) async throws {
-        try await db.run(what) { client in
+        try await db.run(what) { [self] client in
             var n = 0
             for try await _ in try await client.query(query, logger: db.logger) { n += 1 }
             guard n == 1 else { throw QueueError.notOwner(id: id) }

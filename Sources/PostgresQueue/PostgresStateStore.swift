@@ -14,18 +14,18 @@ public final class PostgresStateStore: StateStore {
 
     public init(url: String, logger: Logger) async throws {
         db = try PostgresDatabase(url: url, logger: logger)
-        try await db.run("migrate") { client in try await PostgresSchema.migrate(PostgresSchema.state, client: client, logger: db.logger) }
+        try await db.run("migrate", timeout: .seconds(600)) { [self] client in try await PostgresSchema.migrate(PostgresSchema.state, client: client, logger: db.logger) }
     }
 
     public func hasSeen(id: String) async throws -> Bool {
-        try await db.run("replay check") { client in
+        try await db.run("replay check") { [self] client in
             for try await _ in try await client.query("SELECT 1 FROM seen_ids WHERE id = \(id)", logger: db.logger) { return true }
             return false
         }
     }
 
     public func markSeen(id: String, until expiresAt: Date) async throws {
-        try await db.run("mark seen") { client in
+        try await db.run("mark seen") { [self] client in
             try await client.query("""
                 INSERT INTO seen_ids (id, expires_at) VALUES (\(id), \(expiresAt))
                 ON CONFLICT (id) DO UPDATE SET expires_at = GREATEST(seen_ids.expires_at, excluded.expires_at)
@@ -34,7 +34,7 @@ public final class PostgresStateStore: StateStore {
     }
 
     public func successCount(userDN: String, since: Date) async throws -> Int {
-        try await db.run("throttle count") { client in
+        try await db.run("throttle count") { [self] client in
             for try await n in try await client.query("SELECT COUNT(*)::bigint FROM successes WHERE user_dn = \(userDN) AND at >= \(since)",
                                                       logger: db.logger).decode(Int.self) { return n }
             return 0
@@ -42,13 +42,13 @@ public final class PostgresStateStore: StateStore {
     }
 
     public func recordSuccess(userDN: String, at: Date) async throws {
-        try await db.run("record success") { client in
+        try await db.run("record success") { [self] client in
             try await client.query("INSERT INTO successes (user_dn, at) VALUES (\(userDN), \(at))", logger: db.logger)
         }
     }
 
     public func history(userDN: String) async throws -> PasswordHistoryRecord? {
-        try await db.run("history") { client in
+        try await db.run("history") { [self] client in
             var salt: Data?
             for try await s in try await client.query("SELECT salt FROM history_salts WHERE user_dn = \(userDN)", logger: db.logger)
                 .decode(Data.self) { salt = s }
@@ -63,7 +63,7 @@ public final class PostgresStateStore: StateStore {
     /// A new salt for a user drops the old hashes: they can no longer be compared. The row
     /// lock on the salt serialises two daemons appending for one user.
     public func appendHistory(userDN: String, salt: Data, hash: Data, keep: Int) async throws {
-        try await db.run("append history") { client in
+        try await db.run("append history") { [self] client in
             try await client.withTransaction(logger: db.logger) { connection in
                 try await connection.query("""
                     INSERT INTO history_salts (user_dn, salt) VALUES (\(userDN), \(salt)) ON CONFLICT (user_dn) DO NOTHING
@@ -88,7 +88,7 @@ public final class PostgresStateStore: StateStore {
     }
 
     public func prune(now: Date) async throws {
-        try await db.run("prune") { client in
+        try await db.run("prune", timeout: .seconds(600)) { [self] client in
             try await client.query("DELETE FROM seen_ids WHERE expires_at < \(now)", logger: db.logger)
             try await client.query("DELETE FROM successes WHERE at < \(now.addingTimeInterval(-Self.successRetention))", logger: db.logger)
         }
@@ -97,6 +97,6 @@ public final class PostgresStateStore: StateStore {
     /// Migration ids this build knows, and those the database has (`doctor`).
     public static var schemaMigrations: [String] { PostgresSchema.state.map(\.id) }
     public func appliedMigrations() async throws -> [String] {
-        try await db.run("schema") { client in try await PostgresSchema.applied(client: client, logger: db.logger) }
+        try await db.run("schema") { [self] client in try await PostgresSchema.applied(client: client, logger: db.logger) }
     }
 }

@@ -70,8 +70,19 @@ public final class SQLiteRequestQueue: RequestQueueStore {
         }
     }
 
-    public func claim(limit: Int, owner: String, lease: Duration, now: Date) async throws -> [ClaimedRequest] {
+    public func claim(limit: Int, owner: String, lease: Duration, now: Date, skippingDirectories: [String]) async throws -> [ClaimedRequest] {
         let nowText = QueueTime.format(now)
+        // Busy directories' routed rows stay where they are: one statement text with the
+        // filter (the names as a JSON array for json_each), one without (the usual case).
+        var json = "["
+        for (i, name) in skippingDirectories.enumerated() {
+            if i > 0 { json += "," }
+            JSONStringLiteral.append(name, to: &json)
+        }
+        let skipJSON = json + "]"
+        let skip = skippingDirectories.isEmpty ? "" : "AND (directory IS NULL OR directory NOT IN (SELECT value FROM json_each(?3)))"
+        // Never held before: the pick-up delay is measured on these only.
+        let fresh = "(state = 'pending' AND attempts = 0 AND last_error IS NULL AND intent_recorded = 0) AS fresh"
         let expiry = QueueTime.format(now.addingTimeInterval(lease.timeInterval))
         return try await immediate { db in
             // Rows held by a process of this host that no longer exists (killed daemon) are
@@ -90,7 +101,9 @@ public final class SQLiteRequestQueue: RequestQueueStore {
             // `limit`, not one that sorts every open row (a claim from 100,000 pending rows
             // took milliseconds per claim that way, growing with the queue).
             let limit = max(0, limit)
-            let columns = "id, payload, signature, attempts, created_at, intent_recorded, intent_stamp, rowid AS rid"
+            let columns = "id, payload, signature, attempts, created_at, intent_recorded, intent_stamp, rowid AS rid, \(fresh)"
+            var arguments: StatementArguments = [nowText, limit]
+            if !skippingDirectories.isEmpty { arguments += [skipJSON] }
             // INDEXED BY: left to itself the planner takes the state index and scans every
             // pending row for the rare intent (measured: ~675 page reads per request at 10,000
             // queued, 28 requests/s).
@@ -99,21 +112,24 @@ public final class SQLiteRequestQueue: RequestQueueStore {
                 WHERE intent_recorded = 1 AND state IN ('pending','in_progress')
                   AND ((state = 'pending' AND (not_before IS NULL OR not_before <= ?1))
                     OR (state = 'in_progress' AND (lease_expires_at IS NULL OR lease_expires_at <= ?1)))
+                  \(skip)
                 ORDER BY created_at, rowid LIMIT ?2
-                """, arguments: [nowText, limit])
+                """, arguments: arguments)
             if rows.count < limit {
                 let remaining = limit - rows.count
                 let taken = Set(rows.map { $0["id"] as String })
+                var arguments: StatementArguments = [nowText, remaining + taken.count]
+                if !skippingDirectories.isEmpty { arguments += [skipJSON] }
                 let pending = try db.cachedRows(sql: """
                     SELECT \(columns) FROM reset_requests
-                    WHERE state = 'pending' AND (not_before IS NULL OR not_before <= ?1)
+                    WHERE state = 'pending' AND (not_before IS NULL OR not_before <= ?1) \(skip)
                     ORDER BY created_at, rowid LIMIT ?2
-                    """, arguments: [nowText, remaining + taken.count])
+                    """, arguments: arguments)
                 let expired = try db.cachedRows(sql: """
                     SELECT \(columns) FROM reset_requests
-                    WHERE state = 'in_progress' AND (lease_expires_at IS NULL OR lease_expires_at <= ?1)
+                    WHERE state = 'in_progress' AND (lease_expires_at IS NULL OR lease_expires_at <= ?1) \(skip)
                     ORDER BY created_at, rowid LIMIT ?2
-                    """, arguments: [nowText, remaining + taken.count])
+                    """, arguments: arguments)
                 let rest = (pending + expired).filter { !taken.contains($0["id"]) }.sorted {
                     let a: String = $0["created_at"], b: String = $1["created_at"]
                     return a != b ? a < b : ($0["rid"] as Int64) < ($1["rid"] as Int64)
@@ -130,7 +146,8 @@ public final class SQLiteRequestQueue: RequestQueueStore {
                 claimed.append(ClaimedRequest(
                     id: id, payload: Self.bytes(row["payload"]), signature: row["signature"] ?? "",
                     attempts: row["attempts"], createdAt: QueueTime.parse(row["created_at"]) ?? now,
-                    intentStamp: row["intent_stamp"], intentRecorded: (row["intent_recorded"] as Int? ?? 0) != 0))
+                    intentStamp: row["intent_stamp"], intentRecorded: (row["intent_recorded"] as Int? ?? 0) != 0,
+                    firstClaim: (row["fresh"] as Int? ?? 0) != 0))
             }
             return claimed
         }
@@ -189,9 +206,9 @@ public final class SQLiteRequestQueue: RequestQueueStore {
         try await immediate { db in
             try db.cachedExecute(sql: """
                 UPDATE reset_requests SET state = 'pending', lease_owner = NULL, lease_expires_at = NULL,
-                    updated_at = \(QueueTime.sqlNow)
+                    last_error = COALESCE(last_error, ?), updated_at = \(QueueTime.sqlNow)
                 WHERE state = 'in_progress' AND lease_owner = ?
-                """, arguments: [owner])
+                """, arguments: [ReleaseReason.shutdown(owner: owner), owner])
         }
     }
 

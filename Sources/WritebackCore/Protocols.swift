@@ -87,11 +87,26 @@ public struct ClaimedRequest: Sendable {
     /// happened. Holds `DirectoryUser.passwordStamp` as it was before that write ("" if none).
     public var intentStamp: String?
     public var intentRecorded: Bool
+    /// True when no daemon has held the row before: it is pending, was never given back
+    /// (no attempt, no `last_error`) and records no intent. The pick-up delay (created →
+    /// claimed) is measured on these only, so a row given back and claimed again is not
+    /// counted twice.
+    public var firstClaim: Bool
 
-    public init(id: String, payload: Data, signature: String, attempts: Int, createdAt: Date, intentStamp: String?, intentRecorded: Bool) {
+    public init(id: String, payload: Data, signature: String, attempts: Int, createdAt: Date, intentStamp: String?, intentRecorded: Bool,
+                firstClaim: Bool = false) {
         self.id = id; self.payload = payload; self.signature = signature; self.attempts = attempts
         self.createdAt = createdAt; self.intentStamp = intentStamp; self.intentRecorded = intentRecorded
+        self.firstClaim = firstClaim
     }
+}
+
+/// The `last_error` a queue writes when it gives rows back by itself. Exists so both backends
+/// say the same, and so a row given back is never taken for one no daemon has held
+/// (`ClaimedRequest.firstClaim`).
+public enum ReleaseReason {
+    /// Given back by `releaseAll` when its daemon stopped (SIGTERM).
+    public static func shutdown(owner: String) -> String { "given back when daemon \(owner) stopped" }
 }
 
 /// A request as the control socket and `result` show it: no payload, no secret.
@@ -121,8 +136,11 @@ public struct RequestSummary: Sendable, Hashable, Codable {
 /// The durable queue (`reset_requests`). SQLite now, PostgreSQL later: no storage type leaks.
 public protocol RequestQueueStore: Sendable {
     /// Claims up to `limit` pending rows (or rows whose lease expired) for `owner`, leasing
-    /// them for `lease`. Rows whose `not_before` is in the future are skipped.
-    func claim(limit: Int, owner: String, lease: Duration, now: Date) async throws -> [ClaimedRequest]
+    /// them for `lease`. Rows whose `not_before` is in the future are skipped, and so are rows
+    /// already routed (`directory`) to one of `skippingDirectories`: directories whose every
+    /// connection is busy, so their backlog is not claimed and given back over and over ahead
+    /// of other directories' newer rows (head-of-line blocking under slow commits).
+    func claim(limit: Int, owner: String, lease: Duration, now: Date, skippingDirectories: [String]) async throws -> [ClaimedRequest]
     /// Durably records, before the directory write, that the write is about to happen.
     func recordIntent(id: String, owner: String, stamp: String?) async throws
     /// Makes the request terminal with `outcome`: redacts the sealed fields of `payload`,
@@ -163,6 +181,11 @@ public protocol RequestQueueStore: Sendable {
 }
 
 extension RequestQueueStore {
+    /// `claim` skipping no directory.
+    public func claim(limit: Int, owner: String, lease: Duration, now: Date) async throws -> [ClaimedRequest] {
+        try await claim(limit: limit, owner: owner, lease: lease, now: now, skippingDirectories: [])
+    }
+
     /// `complete` without naming a directory.
     public func complete(id: String, owner: String, outcome: Outcome, now: Date) async throws {
         try await complete(id: id, owner: owner, outcome: outcome, directory: nil, now: now)

@@ -48,10 +48,12 @@ public enum Daemon {
                 throw config.directories.count > 1 ? DirectoryStartError(name: d.name, error: error) : error
             }
         }
+        let perConnection = DirectoryLane.requestsPerConnection(environment: ProcessInfo.processInfo.environment)
         let lanes = zip(config.directories, services).map { d, service in
-            DirectoryLane(name: d.name, directory: FaultyDirectory.wrapping(service, name: d.name), capacity: d.connections)
+            DirectoryLane(name: d.name, directory: FaultyDirectory.wrapping(service, name: d.name, connections: d.connections),
+                          connections: d.connections, requestsPerConnection: perConnection)
         }
-        let workers = config.directories.reduce(0) { $0 + $1.connections }
+        let workers = lanes.reduce(0) { $0 + $1.capacity }
         try OutboxWriter.validate(config.outbox)
         // With a sendmail command, a deliverer service sends what the writer publishes.
         var deliverer: OutboxDeliverer?

@@ -18,7 +18,8 @@ import Glibc
 ///   does. The retried write then meets the new password already in place, and the daemon
 ///   must record `succeeded`, not the directory's history refusal.
 /// - `WRITEBACKD_TEST_WRITE_DELAY_MS=M` (alone or with one of the above): every write waits M ms
-///   first, as on a slow DC, so a request can outlast its lease.
+///   first, as on a slow DC, so a request can outlast its lease. The wait occupies one of the
+///   directory's `connections` (taken in turn), as a slow write does: the writes queue there.
 /// - `WRITEBACKD_TEST_FAULT_DIRECTORY=NAME`: only the directory named NAME (of several) has the
 ///   faults above; the others are left alone (a slow directory beside a fast one).
 final class FaultyDirectory: PasswordDirectory {
@@ -28,10 +29,14 @@ final class FaultyDirectory: PasswordDirectory {
     private let fault: Fault?
     private let onWrite: Int
     private let writeDelay: Duration
+    /// One lock per connection, held through a delayed write's wait.
+    private let connectionLocks = UserLocks()
+    private let connections: Int
+    private let delayed = Atomic<Int>(0)
     private let state = Mutex<(writes: Int, held: (PasswordWrite, DirectoryUser)?)>((0, nil))
 
     /// `directory` itself unless a debug switch is set.
-    static func wrapping(_ directory: any PasswordDirectory, name: String = "default",
+    static func wrapping(_ directory: any PasswordDirectory, name: String = "default", connections: Int = 1,
                          environment: [String: String] = ProcessInfo.processInfo.environment) -> any PasswordDirectory {
         #if DEBUG
         if let only = environment["WRITEBACKD_TEST_FAULT_DIRECTORY"], only != name { return directory }
@@ -42,17 +47,19 @@ final class FaultyDirectory: PasswordDirectory {
         }.first
         let delay = environment["WRITEBACKD_TEST_WRITE_DELAY_MS"].flatMap(Int.init) ?? 0
         if chosen != nil || delay > 0 {
-            return FaultyDirectory(inner: directory, fault: chosen?.0, onWrite: chosen?.1 ?? 0, writeDelay: .milliseconds(delay))
+            return FaultyDirectory(inner: directory, fault: chosen?.0, onWrite: chosen?.1 ?? 0, writeDelay: .milliseconds(delay),
+                                   connections: connections)
         }
         #endif
         return directory
     }
 
-    private init(inner: any PasswordDirectory, fault: Fault?, onWrite: Int, writeDelay: Duration) {
+    private init(inner: any PasswordDirectory, fault: Fault?, onWrite: Int, writeDelay: Duration, connections: Int) {
         self.inner = inner
         self.fault = fault
         self.onWrite = onWrite
         self.writeDelay = writeDelay
+        self.connections = max(1, connections)
     }
 
     func findUser(identity: String, groupsOfInterest: [String]) async throws(DirectoryError) -> DirectoryUser {
@@ -66,7 +73,12 @@ final class FaultyDirectory: PasswordDirectory {
     }
 
     func apply(_ write: PasswordWrite, to user: DirectoryUser) async throws(DirectoryError) {
-        if writeDelay > .zero { try? await Task.sleep(for: writeDelay) }
+        if writeDelay > .zero {
+            let key = "connection-\(delayed.add(1, ordering: .relaxed).oldValue % connections)"
+            await connectionLocks.lock(key)
+            try? await Task.sleep(for: writeDelay)
+            connectionLocks.unlock(key)
+        }
         if fault == .crashAfterWrite {
             try await inner.apply(write, to: user)
             if state.withLock({ s in s.writes += 1; return s.writes }) == onWrite { kill(getpid(), SIGKILL) }

@@ -24,11 +24,19 @@ public final class HistoryHashPool: Sendable {
         self.hasher = hasher
     }
 
+    /// A derivation not started because `skipIf` said so when its turn came.
+    public struct Skipped: Error, Sendable {}
+
     /// Derives `password`'s hash under the user's salt (a new salt for a user without
-    /// history) and compares it with the newest `keep` stored hashes.
-    public func check(_ password: Secret, record: PasswordHistoryRecord?, keep: Int) async throws -> Verdict {
+    /// history) and compares it with the newest `keep` stored hashes. `skipIf` is asked when
+    /// the derivation's turn on a thread comes: true throws `Skipped` instead (the daemon is
+    /// stopping, and a request waiting behind others' derivations goes back to the queue
+    /// rather than hold the shutdown for a tenth of a second per request ahead of it).
+    public func check(_ password: Secret, record: PasswordHistoryRecord?, keep: Int,
+                      skipIf: @escaping @Sendable () -> Bool = { false }) async throws -> Verdict {
         let hasher = self.hasher
         return try await pool.runIfActive {
+            if skipIf() { throw Skipped() }
             let (salt, hash) = try hasher.entry(for: password, existing: record)
             var found = false
             for stored in (record?.hashes ?? []).prefix(keep) where LDAPPasswordHash.constantTimeEquals(hash, stored) { found = true }

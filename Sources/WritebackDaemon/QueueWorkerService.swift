@@ -5,11 +5,12 @@ import ServiceLifecycle
 import Synchronization
 import WritebackCore
 
-/// The poller and its workers: claims at most as many rows as there are free workers (one per
-/// directory connection, summed over the directories), runs each through the pipeline, and polls again as soon as a worker
-/// is free or the poll interval has passed. Worker slot i runs its request as a task that
-/// prefers connection i's thread (`PasswordDirectory.taskExecutor(forWorker:)`), so the
-/// pipeline's directory calls do not hop threads. Paused: claims nothing. While no directory
+/// The poller and its workers: claims at most as many rows as there are free workers
+/// (`DirectoryLane.requestsPerConnection` per directory connection, summed over the
+/// directories), runs each through the pipeline, and polls again as soon as a worker is free
+/// or the poll interval has passed. Worker slot i runs its request as a task that prefers
+/// connection i mod `connections`'s thread (`PasswordDirectory.taskExecutor(forWorker:)`), so
+/// the pipeline's directory calls do not hop threads. Paused: claims nothing. While no directory
 /// answers: one probe request at a time, so an outage costs neither attempts nor CPU.
 ///
 /// Pick-up is event-driven: the queue's wake source (PostgreSQL NOTIFY, inotify on the SQLite
@@ -74,6 +75,16 @@ public final class QueueWorkerService: Service, Sendable {
         }
     }
 
+    /// The directories whose rows the next claim leaves in the queue: with several, those that
+    /// would turn a request away now. Without this, a busy directory's older rows were
+    /// claimed, refused and given back ahead of another directory's newer rows round after
+    /// round; when commits are slow (CI measured fsyncs of seconds) that held the other
+    /// directory's requests until the busy one's backlog was done.
+    func refusingLanes() -> [String] {
+        guard processor.lanes.count > 1 else { return [] }
+        return processor.lanes.filter { $0.refuses(directoryDown: state.isDirectoryDown($0.name)) }.map(\.name)
+    }
+
     /// How long to sleep when there is nothing to claim: the poll interval, or less when a row
     /// becomes claimable sooner. Intervals up to a second are taken as they are (no query).
     func idleWait(interval: Duration) async -> Duration {
@@ -108,7 +119,8 @@ public final class QueueWorkerService: Service, Sendable {
                     if limit > 0 {
                         let claimed: [ClaimedRequest]
                         do {
-                            claimed = try await queue.claim(limit: limit, owner: processor.owner, lease: .seconds(config.leaseSeconds), now: Date())
+                            claimed = try await queue.claim(limit: limit, owner: processor.owner, lease: .seconds(config.leaseSeconds), now: Date(),
+                                                            skippingDirectories: refusingLanes())
                         } catch {
                             logger.error("cannot claim from the queue", metadata: ["error": "\(error)"])
                             state.recordError("queue: \(error)", at: Date())
@@ -116,7 +128,7 @@ public final class QueueWorkerService: Service, Sendable {
                             continue
                         }
                         let claimedAt = Date()
-                        for request in claimed where request.attempts == 0 && !request.intentRecorded {
+                        for request in claimed where request.firstClaim {
                             processor.metrics.pickup(seconds: max(0, claimedAt.timeIntervalSince(request.createdAt)))
                         }
                         for request in claimed {

@@ -38,6 +38,8 @@ extension RequestProcessor {
             }
             do {
                 history = try await historyVerdict(password, user: user, policy: effective.applied(to: at.config))
+            } catch is HistoryHashPool.Skipped {
+                return .stop(givenBackAtShutdown(now: now))
             } catch {
                 return .stop(storeFailure("password history", error, now: now))
             }
@@ -65,6 +67,6 @@ extension RequestProcessor {
         let keep = policy.historyCount
         guard keep > 0, let password else { return nil }
         let record = try await stateStore.history(userDN: user.dn)
-        return try await hashes.check(password, record: record, keep: keep)
+        return try await hashes.check(password, record: record, keep: keep, skipIf: { [state] in state.isDraining })
     }
 }

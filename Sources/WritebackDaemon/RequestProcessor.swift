@@ -246,6 +246,12 @@ public struct RequestProcessor: Sendable {
             }
         }
 
+        // SIGTERM: a request that has not reached its rules goes back to the queue (DESIGN.md
+        // "Shutdown": claimed-but-unstarted rows return to pending), and so does one whose
+        // history derivation has not started (`HistoryHashPool.check`'s `skipIf`): the
+        // shutdown waits only for the derivations running and the writes they lead to.
+        if state.isDraining { return givenBackAtShutdown(now: now) }
+
         // 8a. The intent's commit starts now and runs while the rules are checked: it says only
         //     that a write *may* follow. A request the rules refuse is made terminal anyway, and
         //     one given back without a write attempt has its intent withdrawn by its release
@@ -263,7 +269,8 @@ public struct RequestProcessor: Sendable {
         case .pass(let h, let e): (history, effective) = (h, e)
         }
 
-        // 8b. The intent durable, then the write.
+        // 8b. The intent durable, then the write. (A request whose rules have run goes on to
+        //     its write also after SIGTERM: a millisecond, and its checks' work is not lost.)
         if case .failure(let error) = intentResult { return storeFailure("queue (intent)", error, now: now) }
         audit.steps.mark(.intent)
         let write = PasswordWrite(kind: request.kind, newPassword: newPassword, oldPassword: oldPassword,
@@ -288,6 +295,12 @@ public struct RequestProcessor: Sendable {
         audit.writtenAt = Date()
         audit.steps.mark(.write)
         return .complete(.succeeded, success: Success(user: user, request: request, history: history, historyKeep: effective.historyCount))
+    }
+
+    /// Back to the queue, at once and without an attempt: the daemon is stopping before this
+    /// request's write was sent. Its intent, if this claim recorded one, is withdrawn.
+    func givenBackAtShutdown(now: Date) -> Step {
+        .release(notBefore: now, countAttempt: false, reason: "given back before its write: daemon \(owner) stopping")
     }
 
     /// Whether a refused rewrite of an interrupted request is the earlier write, landed late.

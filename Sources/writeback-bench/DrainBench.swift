@@ -66,8 +66,8 @@ struct DrainBench {
         let half = max(1, requests / 2)
         let otherScales = scales.filter { $0 != requests }
         let warm = 2 * connections
-        let runs = 1 + otherScales.count + (historyRequests > 0 ? 1 : 0)
-        let total = 1_000 + 4 * half + requests + otherScales.reduce(0, +) + historyRequests + latencyRequests + ldappasswdUsers + runs * warm
+        let runs = 2 + otherScales.count + (historyRequests > 0 ? 1 : 0)
+        let total = 1_000 + 4 * half + 2 * requests + otherScales.reduce(0, +) + historyRequests + latencyRequests + ldappasswdUsers + runs * warm
         print("== drain ==  (load average \(loadBefore))")
         print("starting slapd (ppolicy, dbnosync) with \(total) users …")
         let slapd = try BenchSlapd(root: root, dir: dir + "/slapd", users: total, dbnosync: true)
@@ -91,6 +91,13 @@ struct DrainBench {
         let p2 = try c.run("pm", blocks.take(half), tag: "p2")
         let a2 = try c.run("full", blocks.take(half), tag: "a2")
         let aRate = (a1 + a2) / 2, pmRate = (p1 + p2) / 2
+        // The same drain with one request per connection in flight (round 1's pipeline), so
+        // the pipeline depth's gain is a ratio measured in this run.
+        var shallow = noHistory
+        shallow.environment = ["WRITEBACKD_REQUESTS_PER_CONNECTION": "1"]
+        print("draining \(requests) requests (history off, 1 request per connection) …")
+        let depth1 = try await drains.run(name: "drain-\(requests)-depth1", users: blocks.take(requests), warmUsers: blocks.take(warm),
+                                          options: shallow)
 
         var byScale: [Int: DrainRun.Result] = [requests: main]
         for n in otherScales.sorted() {
@@ -141,6 +148,8 @@ struct DrainBench {
         print(String(format: "  B   ldappasswd -ZZ, one process per reset %8.0f resets/s  (%d users)", bRate, ldappasswdUsers))
         print("  writebackd \(build)" + String(format: ", %6d queued        %8.0f resets/s  %.2f s; CPU %.2f s per 1,000; peak RSS %.1f MiB",
                      requests, main.rate, main.seconds, main.cpuPer1000, main.peakRSSMiB))
+        print(String(format: "  writebackd, 1 request per connection     %8.0f resets/s  CPU %.2f s per 1,000; %d per connection: %.2fx",
+                     depth1.rate, depth1.cpuPer1000, Self.requestsPerConnection, main.rate / depth1.rate))
         print(String(format: "  writebackd / A  = %.2f  (goal >= 0.80)", ratioA) + "  " + Self.verdict(ratioA >= 0.8))
         print(String(format: "  writebackd / A1 = %.2f  (goal >= 0.50)", ratioA1) + "  " + Self.verdict(ratioA1 >= 0.5))
         print(String(format: "  writebackd / B  = %.1f  (goal >= 40)  ", ratioB) + "  " + Self.verdict(ratioB >= 40))
@@ -170,7 +179,7 @@ struct DrainBench {
             print(String(format: "  fsync on: A %.0f/s, A1 %.0f/s, writebackd %.0f/s (%.2fx A, %.2fx A1)",
                          f.a, f.pm, f.drain.rate, f.drain.rate / f.a, f.drain.rate / f.pm))
         }
-        let failures = ([main] + byScale.values + [history, fsync?.drain].compactMap { $0 }).map(\.notSucceeded).reduce(0, +)
+        let failures = ([main, depth1] + byScale.values + [history, fsync?.drain].compactMap { $0 }).map(\.notSucceeded).reduce(0, +)
         print("  rows not succeeded: \(failures); load average after: \(loadAfter)")
 
         var json: [String: Any] = [
@@ -181,6 +190,8 @@ struct DrainBench {
                           "A1_password_modify": ["resets_per_s": pmRate, "runs": [p1, p2]],
                           "B_ldappasswd_per_reset": ["resets_per_s": bRate, "users": ldappasswdUsers]],
             "writebackd": main.json,
+            "writebackd_one_request_per_connection": depth1.json,
+            "depth_gain": main.rate / depth1.rate,
             "ratios": ["writebackd_over_A": ratioA, "writebackd_over_A1": ratioA1, "writebackd_over_B": ratioB,
                        "cost_largest_over_smallest": growth],
             "goals": ["writebackd_over_A": 0.8, "writebackd_over_A1": 0.5, "writebackd_over_B": 40.0,
@@ -199,6 +210,9 @@ struct DrainBench {
     }
 
     static func verdict(_ ok: Bool) -> String { ok ? "met" : "MISSED" }
+
+    /// The daemon's default pipeline depth (WritebackDaemon's `DirectoryLane`), for the table.
+    static let requestsPerConnection = 8
 
     /// One scrypt derivation (the history's parameters), the median of five, in this release build.
     static func scryptSeconds() -> Double {

@@ -47,7 +47,7 @@ struct DrainRun {
         let setup = try DrainSetup(parent: parent, name: name, slapd: slapd, options: options)
         let queue = try setup.queue()
         let (rows, _) = try setup.resetRows(users: users)
-        let daemon = try DaemonRunner(binary: binary, setup: setup)
+        let daemon = try DaemonRunner(binary: binary, setup: setup, environment: options.environment)
         defer { daemon.stop() }
         try await daemon.waitReady()
         try await queue.enqueue(batch: try setup.resetRows(users: warmUsers).rows)

@@ -26,6 +26,9 @@ struct DrainSetup: Sendable {
         var throttlePerHour: Int? = 1000
         /// Where the queue file lives (a small tmpfs for the "filesystem full" scenario).
         var queueDir: String?
+        /// Set in the daemon's environment (`WRITEBACKD_REQUESTS_PER_CONNECTION` for the
+        /// pipeline-depth comparison).
+        var environment: [String: String] = [:]
     }
 
     static let marker = "Qz8%"

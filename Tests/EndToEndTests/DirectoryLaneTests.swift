@@ -21,8 +21,9 @@ import WritebackCore
         #expect(first == .admitted(slot: 0, probe: false))
         #expect(second == .admitted(slot: 1, probe: false))
         #expect(lane.admit(directoryDown: false) == .busy)
-        #expect(lane.inFlight == 2)
+        #expect(lane.inFlight == 2 && lane.refuses(directoryDown: false))
         lane.leave(first)
+        #expect(!lane.refuses(directoryDown: false))
         #expect(lane.admit(directoryDown: false) == .admitted(slot: 0, probe: false))
         lane.leave(.busy)   // nothing to give back
         #expect(lane.inFlight == 2)
@@ -35,11 +36,20 @@ import WritebackCore
         #expect(probe == .admitted(slot: 0, probe: true))
         #expect(lane.admit(directoryDown: true) == .down)
         #expect(lane.admit(directoryDown: true) == .down)
+        #expect(lane.refuses(directoryDown: true) && !lane.refuses(directoryDown: false))
         lane.leave(probe)
         #expect(lane.inFlight == 0)
         #expect(lane.admit(directoryDown: true) == .admitted(slot: 0, probe: true))
         // Back up: the others go in beside the probe still running.
         #expect(lane.admit(directoryDown: false) == .admitted(slot: 1, probe: false))
+    }
+
+    @Test("a lane admits requestsPerConnection requests per connection")
+    func perConnection() {
+        let lane = DirectoryLane(name: "a", directory: Unused(), connections: 2)
+        #expect(lane.capacity == 2 * DirectoryLane.requestsPerConnection)
+        for _ in 0..<lane.capacity { #expect(lane.admit(directoryDown: false) != .busy) }
+        #expect(lane.admit(directoryDown: false) == .busy)
     }
 
     @Test("a down lane whose slots are all taken is busy, not probed twice")

@@ -86,7 +86,9 @@ struct EventPickupTests {
                     try pg.psql(Self.insertSQL(row))
                     ids.append(row.id)
                 }
-                #expect(await Self.waitSucceeded(queue, ids, timeout: 30), "after the restart: \(daemon.log.suffix(2000))")
+                let done = await Self.waitSucceeded(queue, ids, timeout: 30)
+                let rows = (try? pg.psql("SELECT state || ' ' || attempts || ' ' || COALESCE(last_error, '-') FROM reset_requests")) ?? "?"
+                #expect(done, "after the restart: rows \(rows); status \(String(describing: try? daemon.status())); \(daemon.log.suffix(2000))")
                 #expect(daemon.isRunning)
             }
         }

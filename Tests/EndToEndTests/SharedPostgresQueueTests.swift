@@ -32,7 +32,9 @@ struct SharedPostgresQueueTests {
                 let queue = try await setup.store()
                 let drained = await eventually(timeout: 60) { (try? await queue.counts()[.succeeded]) == 100 }
                 let counts = try await queue.counts()
-                #expect(drained, "\(counts) \(first.log.suffix(1500))")
+                let notSucceeded = try await queue.list(state: nil, owner: nil, limit: 200).filter { $0.outcome != "succeeded" }
+                    .map { "\($0.id): \($0.state.rawValue) \($0.outcome ?? "-") \($0.detail ?? "")" }
+                #expect(drained, "\(counts) \(notSucceeded) \(first.log.suffix(1500))")
                 // Each request's audit line is in exactly one daemon's log.
                 let logs = [first.log, second.log]
                 var byFirst = 0

@@ -26,6 +26,16 @@ struct OpenLDAPUnitTests {
         #expect(LDAPFilter.escape(input) == expected)
     }
 
+    @Test("OpenLDAP answers mapped: rc 20 on a write is a concurrent write (transient), on a read it is not")
+    func errorMapping() {
+        let raced = LDAPError(code: LDAPCode.attributeOrValueExists, message: "modify/add: pwdHistory: value #0 already exists")
+        let write = OpenLDAPFlavor.map(raced, write: true)
+        #expect(write.isTransient && write.description.contains("rc 20"))
+        #expect(!OpenLDAPFlavor.map(raced, write: false).isTransient)
+        #expect(OpenLDAPFlavor.map(LDAPError(code: LDAPCode.insufficientAccess, message: "no"), write: true) == .permission("no"))
+        #expect(OpenLDAPFlavor.map(LDAPError(code: LDAPCode.busy, message: "busy"), write: true).isTransient)
+    }
+
     @Test("escaped values never contain a raw filter metacharacter",
           arguments: ["*)(uid=*", "))))((((", "\\\\\\", "\u{0}\u{0}*", "x*y(z)w\\v\u{0}"])
     func noMetacharacters(hostile: String) {

@@ -108,6 +108,55 @@ struct PostgresQueueTests {
         }
     }
 
+    @Test("an operation is bounded: a fast one answers, a slow one fails at its limit, also one that ignores cancellation")
+    func boundedOperations() async throws {
+        #expect(try await PostgresDatabase.bounded(by: .seconds(5)) { 42 } == 42)
+        await #expect(throws: PostgresDatabase.OperationTimedOut.self) {
+            try await PostgresDatabase.bounded(by: .milliseconds(50)) { try await Task.sleep(for: .seconds(30)) }
+        }
+        await #expect(throws: PostgresDatabase.OperationTimedOut.self) {
+            // Deaf to cancellation, as a pool lease that never came back was: unbounded, it would
+            // return normally after 20 s.
+            try await PostgresDatabase.bounded(by: .milliseconds(50)) {
+                await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+                    DispatchQueue.global().asyncAfter(deadline: .now() + 20) { c.resume() }
+                }
+            }
+        }
+        await #expect(throws: CancellationError.self) {
+            try await PostgresDatabase.bounded(by: .seconds(5)) { throw CancellationError() }
+        }
+    }
+
+    @Test("claim skips rows routed to a busy directory (hostile names too); first claim only before any give-back")
+    func skipBusyDirectories() async throws {
+        try await withPostgres { pg in
+            let queue = try await PostgresRequestQueue(url: pg.url, logger: Self.logger)
+            var rows: [String] = []
+            for i in 0..<4 {
+                let (r, _) = try row(user: "u\(i)")
+                try await queue.enqueue(id: r.id, payload: r.payload, signature: r.signature)
+                rows.append(r.id)
+            }
+            let now = Date()
+            let first = try await queue.claim(limit: 3, owner: "w", lease: .seconds(30), now: now)
+            #expect(first.map(\.id) == Array(rows.prefix(3)) && first.allSatisfy(\.firstClaim))
+            for (id, directory) in [(rows[0], "contoso"), (rows[1], "contoso"), (rows[2], #"o'x\"}"#)] {
+                try await queue.release(id: id, owner: "w", notBefore: now, countAttempt: false, lastError: "busy", directory: directory,
+                                        withdrawingIntent: false)
+            }
+            let skipping = try await queue.claim(limit: 2, owner: "w", lease: .seconds(30), now: now,
+                                                 skippingDirectories: ["contoso", #"o'x\"}"#, "') OR 1=1 --"])
+            #expect(skipping.map(\.id) == [rows[3]] && skipping[0].firstClaim)
+            let again = try await queue.claim(limit: 5, owner: "w", lease: .seconds(30), now: now)
+            #expect(again.map(\.id) == Array(rows.prefix(3)) && again.allSatisfy { !$0.firstClaim })
+            try await queue.releaseAll(owner: "w")
+            #expect(try pg.psql("SELECT count(*) FROM reset_requests WHERE last_error = 'given back when daemon w stopped'") == "1")
+            let afterStop = try await queue.claim(limit: 5, owner: "v", lease: .seconds(30), now: now)
+            #expect(afterStop.count == 4 && afterStop.allSatisfy { !$0.firstClaim })
+        }
+    }
+
     @Test("two daemons claiming concurrently (SKIP LOCKED) claim every row exactly once")
     func concurrentClaims() async throws {
         try await withPostgres { pg in

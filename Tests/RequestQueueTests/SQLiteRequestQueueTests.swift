@@ -53,6 +53,36 @@ struct SQLiteRequestQueueTests {
         #expect(try await f.queue.summary(id: a.id)?.state == .succeeded)
     }
 
+    @Test("claim skips rows routed to a busy directory (hostile names too); first claim only before any give-back")
+    func skipBusyDirectories() async throws {
+        let f = try QueueFixture()
+        var rows: [String] = []
+        for _ in 0..<4 {
+            rows.append(try await f.enqueueReset().row.id)
+            try await Task.sleep(for: .milliseconds(3))
+        }
+        let now = Date()
+        // Rows 0 and 1 were routed to "contoso" and given back (busy); row 2 to "o'x\"]".
+        let first = try await f.queue.claim(limit: 3, owner: "w", lease: .seconds(30), now: now)
+        #expect(first.map(\.id) == Array(rows.prefix(3)) && first.allSatisfy(\.firstClaim))
+        for id in rows.prefix(2) {
+            try await f.queue.release(id: id, owner: "w", notBefore: now, countAttempt: false, lastError: "busy", directory: "contoso",
+                                      withdrawingIntent: false)
+        }
+        try await f.queue.release(id: rows[2], owner: "w", notBefore: now, countAttempt: false, lastError: "busy", directory: #"o'x\"]"#,
+                                  withdrawingIntent: false)
+        // contoso busy: its rows stay, the unrouted newer row 3 comes first.
+        let skipping = try await f.queue.claim(limit: 2, owner: "w", lease: .seconds(30), now: now,
+                                               skippingDirectories: ["contoso", #"o'x\"]"#, "') OR 1=1 --"])
+        #expect(skipping.map(\.id) == [rows[3]] && skipping[0].firstClaim)
+        let again = try await f.queue.claim(limit: 5, owner: "w", lease: .seconds(30), now: now)
+        #expect(again.map(\.id) == Array(rows.prefix(3)) && again.allSatisfy { !$0.firstClaim })
+        // Given back at shutdown: not a first claim either.
+        try await f.queue.releaseAll(owner: "w")
+        let afterStop = try await f.queue.claim(limit: 5, owner: "v", lease: .seconds(30), now: now)
+        #expect(afterStop.count == 4 && afterStop.allSatisfy { !$0.firstClaim })
+    }
+
     @Test("complete: outcome, detail, completed_at; payload redacted and signature cleared in one step",
           arguments: [Outcome.succeeded, .passwordPolicy(.history), Outcome(.directoryError, detail: "timeout")])
     func complete(_ outcome: Outcome) async throws {
