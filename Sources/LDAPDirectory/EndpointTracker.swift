@@ -60,4 +60,15 @@ final class EndpointTracker: Sendable {
     }
 
     var anyUp: Bool { states.withLock { $0.contains { $0.up } } }
+
+    /// When every URI is down and the newest of their failures is less than `window` seconds
+    /// old: how long ago that failure was. Nil otherwise (some URI up, or time to try again).
+    func allDownWithin(_ window: TimeInterval, now: Date = Date()) -> TimeInterval? {
+        states.withLock { states in
+            guard !states.isEmpty, !states.contains(where: \.up) else { return nil }
+            let newest = states.compactMap(\.downSince).max()
+            guard let newest, now.timeIntervalSince(newest) < window else { return nil }
+            return now.timeIntervalSince(newest)
+        }
+    }
 }

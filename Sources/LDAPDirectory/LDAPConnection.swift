@@ -47,6 +47,7 @@ actor LDAPConnection {
     /// `idempotent`, an operation that found the connection gone is retried once on a fresh
     /// connection (possibly the next URI); a write is not, because it may have been applied.
     func run<T: Sendable>(idempotent: Bool, _ body: @Sendable (LDAPHandle) throws(LDAPError) -> T) throws(LDAPError) -> T {
+        try failFastIfDown()
         if handle != nil, tracker.preferred() < handleIndex { handle = nil }   // fall back to a better URI
         var retried = false
         while true {
@@ -71,6 +72,7 @@ actor LDAPConnection {
     /// password), on the best URI that accepts a connection. Only the user's bind fails with
     /// phase `.bind` (49: wrong password); the service account is not involved.
     func runAs<T: Sendable>(_ bind: LDAPBind, _ body: @Sendable (LDAPHandle) throws(LDAPError) -> T) throws(LDAPError) -> T {
+        try failFastIfDown()
         var last: LDAPError?
         for i in tracker.order() {
             let uri = settings.uris[i]
@@ -98,6 +100,19 @@ actor LDAPConnection {
             return try body(h)
         }
         throw last ?? LDAPError(code: LDAPCode.connectError, message: "no URI configured", phase: .connect)
+    }
+
+    /// While every URI failed less than one timeout ago, a call that would have to connect
+    /// fails at once, as unreachable (phase `.connect`: nothing was sent, so a write is not in
+    /// doubt), instead of waiting out a timeout of its own: with several requests per
+    /// connection (`DirectoryLane`), a frozen server would otherwise hold the last of them, and
+    /// a SIGTERM waiting for them, one timeout per call ahead. A connection whose handle is
+    /// still open goes on; the first call after the window tries the server again.
+    private func failFastIfDown() throws(LDAPError) {
+        if let handle, !handle.broken { return }
+        guard let since = tracker.allDownWithin(settings.timeout) else { return }
+        throw LDAPError(code: LDAPCode.serverDown,
+                        message: "every directory URI failed \(String(format: "%.1f", since)) s ago; not tried again yet", phase: .connect)
     }
 
     /// Closes the handle and lets the thread end.

@@ -45,10 +45,38 @@ struct DaemonOutageTests {
                 let s = try await queue.summary(id: id)
                 outcomes[s?.outcome ?? "none", default: 0] += 1
             }
-            #expect(outcomes == ["succeeded": ids.count], "\(outcomes)")
+            #expect(outcomes == ["succeeded": ids.count], "\(outcomes) \(daemon.log.suffix(20000))")
             #expect(down, "status never showed directory_down")
             #expect((during[.succeeded] ?? 0) <= 3)
             print("E2E outage: during \(during), outcomes \(outcomes)")
+        }
+    }
+
+    @Test("slapd frozen with a connection's worth of requests queued on each connection: SIGTERM still exits 0 within 10 s")
+    func sigtermDuringOutage() async throws {
+        try await withSlapd(benchUsers: 40) { slapd in
+            let setup = try E2ESetup(slapd: slapd, options: .init(pollIntervalMs: 100, timeoutSeconds: 2, leaseSeconds: 30))
+            defer { setup.cleanup() }
+            let daemon = try setup.daemon()
+            defer { daemon.stop() }
+            #expect(await daemon.waitReady(), "daemon not ready: \(daemon.log)")
+            slapd.suspend()
+            defer { slapd.resume() }
+            // 40 users, so no request waits for another's user lock: every worker's lookup
+            // queues on a connection of the frozen server.
+            try await setup.enqueueResets(40, users: (1...40).map { String(format: "bench%05d", $0) })
+            let queue = try setup.queue()
+            #expect(await eventually(timeout: 10) { ((try? await queue.counts()) ?? [:])[.inProgress] ?? 0 >= 8 })
+            let held = try await queue.counts()[.inProgress] ?? 0
+            let sent = Date()
+            daemon.signal(SIGTERM)
+            let code = await daemon.waitExit(timeout: 20)
+            let took = Date().timeIntervalSince(sent)
+            #expect(code == 0 && took < 10, "exit \(String(describing: code)) after \(took) s with \(held) in progress; \(daemon.log.suffix(4000))")
+            let after = try await queue.counts()
+            #expect((after[.inProgress] ?? 0) == 0 && (after[.pending] ?? 0) == 40, "\(after)")
+            #expect(try await queue.list(state: .pending, owner: nil, limit: 50).allSatisfy { $0.attempts == 0 })
+            print("E2E SIGTERM in an outage: exit \(String(describing: code)) in \(String(format: "%.2f", took)) s with \(held) in progress")
         }
     }
 }
