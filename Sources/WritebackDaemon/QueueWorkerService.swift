@@ -56,7 +56,7 @@ public final class QueueWorkerService: Service, Sendable {
     /// the lease, so a request slower than its lease (a slow DC, a long readback) is never
     /// claimed a second time while it is still being worked on. The renewal stops as soon as
     /// the request is recorded or given back (the row is then no longer held).
-    func processHoldingLease(_ request: ClaimedRequest, lease: Duration) async {
+    func processHoldingLease(_ request: ClaimedRequest, lease: Duration, gate: IntentGate? = nil) async {
         await withDiscardingTaskGroup { group in
             group.addTask(executorPreference: globalConcurrentExecutor) {
                 while true {
@@ -70,7 +70,14 @@ public final class QueueWorkerService: Service, Sendable {
                     }
                 }
             }
-            await processor.process(request)
+            if request.intentRecorded {
+                var lockTaken: (@Sendable () -> Void)?
+                if let gate { lockTaken = { gate.arrive() } }
+                await processor.process(request, lockTaken: lockTaken)
+            } else {
+                await gate?.wait()
+                await processor.process(request)
+            }
             group.cancelAll()
         }
     }
@@ -131,6 +138,10 @@ public final class QueueWorkerService: Service, Sendable {
                         for request in claimed where request.firstClaim {
                             processor.metrics.pickup(seconds: max(0, claimedAt.timeIntervalSince(request.createdAt)))
                         }
+                        // Intent rows come first in `claimed`; the others wait until those hold
+                        // their users' locks (IntentGate).
+                        let intentRows = claimed.count(where: \.intentRecorded)
+                        let gate = intentRows > 0 && intentRows < claimed.count ? IntentGate(intentRows: intentRows) : nil
                         for request in claimed {
                             // claim() returned at most `limit` rows, so a slot is free (were one
                             // missing, the request would still run, just without affinity).
@@ -140,7 +151,7 @@ public final class QueueWorkerService: Service, Sendable {
                             // processor prefers its lane's once it knows the directory.
                             let single = processor.lanes.count == 1 ? processor.lanes[0].directory : nil
                             group.addTask(executorPreference: slot.flatMap { single?.taskExecutor(forWorker: $0) }) {
-                                await self.processHoldingLease(request, lease: lease)
+                                await self.processHoldingLease(request, lease: lease, gate: gate)
                                 if let slot { self.freeSlots.withLock { $0.append(slot) } }
                                 self.waker.wake()
                             }

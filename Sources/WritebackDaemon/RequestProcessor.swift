@@ -69,6 +69,8 @@ public struct RequestProcessor: Sendable {
         /// Whether this claim sent (or tried to send) the directory write: a release without
         /// one withdraws the intent this claim recorded.
         var writeAttempted = false
+        /// Told once the user's lock is held (`IntentGate`); nil once told.
+        var lockTaken: (@Sendable () -> Void)?
     }
 
     /// Splits a request's time after its claim into the pipeline's steps: each `mark` closes
@@ -92,9 +94,13 @@ public struct RequestProcessor: Sendable {
     /// outcome and counts as an attempt.
     enum Stage { case lookup, write }
 
-    public func process(_ claimed: ClaimedRequest) async {
+    /// Runs `claimed` through the pipeline. `lockTaken` is called once: when the request holds
+    /// its user's lock, or when it ends without taking it (`IntentGate`).
+    public func process(_ claimed: ClaimedRequest, lockTaken: (@Sendable () -> Void)? = nil) async {
         var audit = Audit(request: nil, user: nil, attempts: claimed.attempts)
+        audit.lockTaken = lockTaken
         let step = await decide(claimed, runtime: state.runtime, audit: &audit)
+        audit.lockTaken?()
         await finish(claimed, step: step, audit: audit)
         if let key = audit.lockKey { userLocks.unlock(key) }
         if let (lane, admission) = audit.admission { lane.leave(admission) }
@@ -204,6 +210,8 @@ public struct RequestProcessor: Sendable {
         let key = UserLocks.key(forIdentity: request.user)
         await userLocks.lock(key)
         audit.lockKey = key
+        audit.lockTaken?()
+        audit.lockTaken = nil
 
         // 4. The user.
         let groups = at.config.ssprGroups + at.config.protectedGroups

@@ -63,9 +63,12 @@ struct DaemonOutageTests {
             slapd.suspend()
             defer { slapd.resume() }
             // 40 users, so no request waits for another's user lock: every worker's lookup
-            // queues on a connection of the frozen server.
+            // queues on a connection of the frozen server. Queued while paused, so one claim
+            // takes a full house before the first timeout makes the daemon probe one at a time.
+            #expect(try daemon.control("pause").ok)
             try await setup.enqueueResets(40, users: (1...40).map { String(format: "bench%05d", $0) })
             let queue = try setup.queue()
+            #expect(try daemon.control("resume").ok)
             #expect(await eventually(timeout: 10) { ((try? await queue.counts()) ?? [:])[.inProgress] ?? 0 >= 8 })
             let held = try await queue.counts()[.inProgress] ?? 0
             let sent = Date()
