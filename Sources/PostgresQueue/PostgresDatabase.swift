@@ -32,6 +32,8 @@ final class PostgresDatabase: Sendable {
     /// picked up nor stopped); bounded, it fails, is logged, and the pipeline's store-failure
     /// path gives the row back to be tried again.
     static let operationTimeout = Duration.seconds(10)
+    /// The bound for migrations and prunes, which may touch many rows.
+    static let maintenanceTimeout = Duration.seconds(600)
 
     /// Runs `body` with the client; any failure is a `QueueError.storage` for `what`. After
     /// `timeout` the operation is cancelled and abandoned: the caller gets an error even when

@@ -26,7 +26,7 @@ public final class PostgresRequestQueue: RequestQueueStore {
         self.retentionDays = retentionDays
         self.notifyChannel = NotifyChannel.isValid(notifyChannel) ? notifyChannel : ""
         if migrate {
-            try await db.run("migrate", timeout: .seconds(600)) { [self] client in
+            try await db.run("migrate", timeout: PostgresDatabase.maintenanceTimeout) { [self] client in
                 try await PostgresSchema.migrate(PostgresSchema.queue, client: client, logger: db.logger)
                 try await PostgresSchema.ensureNotifyTrigger(channel: self.notifyChannel, client: client, logger: db.logger)
             }
@@ -175,7 +175,7 @@ public final class PostgresRequestQueue: RequestQueueStore {
     @discardableResult
     public func pruneTerminal(now: Date) async throws -> Int {
         let cutoff = now.addingTimeInterval(-Double(retentionDays) * 86_400)
-        return try await db.run("prune", timeout: .seconds(600)) { [self] client in
+        return try await db.run("prune", timeout: PostgresDatabase.maintenanceTimeout) { [self] client in
             var n = 0
             for try await _ in try await client.query("""
                 DELETE FROM reset_requests

@@ -14,7 +14,7 @@ public final class PostgresStateStore: StateStore {
 
     public init(url: String, logger: Logger) async throws {
         db = try PostgresDatabase(url: url, logger: logger)
-        try await db.run("migrate", timeout: .seconds(600)) { [self] client in try await PostgresSchema.migrate(PostgresSchema.state, client: client, logger: db.logger) }
+        try await db.run("migrate", timeout: PostgresDatabase.maintenanceTimeout) { [self] client in try await PostgresSchema.migrate(PostgresSchema.state, client: client, logger: db.logger) }
     }
 
     public func hasSeen(id: String) async throws -> Bool {
@@ -88,7 +88,7 @@ public final class PostgresStateStore: StateStore {
     }
 
     public func prune(now: Date) async throws {
-        try await db.run("prune", timeout: .seconds(600)) { [self] client in
+        try await db.run("prune", timeout: PostgresDatabase.maintenanceTimeout) { [self] client in
             try await client.query("DELETE FROM seen_ids WHERE expires_at < \(now)", logger: db.logger)
             try await client.query("DELETE FROM successes WHERE at < \(now.addingTimeInterval(-Self.successRetention))", logger: db.logger)
         }

@@ -73,14 +73,24 @@ public final class SQLiteRequestQueue: RequestQueueStore {
     public func claim(limit: Int, owner: String, lease: Duration, now: Date, skippingDirectories: [String]) async throws -> [ClaimedRequest] {
         let nowText = QueueTime.format(now)
         // Busy directories' routed rows stay where they are: one statement text with the
-        // filter (the names as a JSON array for json_each), one without (the usual case).
-        var json = "["
-        for (i, name) in skippingDirectories.enumerated() {
-            if i > 0 { json += "," }
-            JSONStringLiteral.append(name, to: &json)
+        // filter (the names as a JSON array for json_each, ?3), one without (the usual case).
+        let skipJSON: String?
+        if skippingDirectories.isEmpty {
+            skipJSON = nil
+        } else {
+            var json = "["
+            for (i, name) in skippingDirectories.enumerated() {
+                if i > 0 { json += "," }
+                JSONStringLiteral.append(name, to: &json)
+            }
+            skipJSON = json + "]"
         }
-        let skipJSON = json + "]"
-        let skip = skippingDirectories.isEmpty ? "" : "AND (directory IS NULL OR directory NOT IN (SELECT value FROM json_each(?3)))"
+        let skip = skipJSON == nil ? "" : "AND (directory IS NULL OR directory NOT IN (SELECT value FROM json_each(?3)))"
+        @Sendable func arguments(limit: Int) -> StatementArguments {
+            var arguments: StatementArguments = [nowText, limit]
+            if let skipJSON { arguments += [skipJSON] }
+            return arguments
+        }
         // Never held before: the pick-up delay is measured on these only.
         let fresh = "(state = 'pending' AND attempts = 0 AND last_error IS NULL AND intent_recorded = 0) AS fresh"
         let expiry = QueueTime.format(now.addingTimeInterval(lease.timeInterval))
@@ -102,8 +112,6 @@ public final class SQLiteRequestQueue: RequestQueueStore {
             // took milliseconds per claim that way, growing with the queue).
             let limit = max(0, limit)
             let columns = "id, payload, signature, attempts, created_at, intent_recorded, intent_stamp, rowid AS rid, \(fresh)"
-            var arguments: StatementArguments = [nowText, limit]
-            if !skippingDirectories.isEmpty { arguments += [skipJSON] }
             // INDEXED BY: left to itself the planner takes the state index and scans every
             // pending row for the rare intent (measured: ~675 page reads per request at 10,000
             // queued, 28 requests/s).
@@ -114,12 +122,11 @@ public final class SQLiteRequestQueue: RequestQueueStore {
                     OR (state = 'in_progress' AND (lease_expires_at IS NULL OR lease_expires_at <= ?1)))
                   \(skip)
                 ORDER BY created_at, rowid LIMIT ?2
-                """, arguments: arguments)
+                """, arguments: arguments(limit: limit))
             if rows.count < limit {
                 let remaining = limit - rows.count
                 let taken = Set(rows.map { $0["id"] as String })
-                var arguments: StatementArguments = [nowText, remaining + taken.count]
-                if !skippingDirectories.isEmpty { arguments += [skipJSON] }
+                let arguments = arguments(limit: remaining + taken.count)
                 let pending = try db.cachedRows(sql: """
                     SELECT \(columns) FROM reset_requests
                     WHERE state = 'pending' AND (not_before IS NULL OR not_before <= ?1) \(skip)

@@ -48,7 +48,7 @@ public enum Daemon {
                 throw config.directories.count > 1 ? DirectoryStartError(name: d.name, error: error) : error
             }
         }
-        let perConnection = DirectoryLane.requestsPerConnection(environment: ProcessInfo.processInfo.environment)
+        let perConnection = PipelineDepth.perConnection(environment: ProcessInfo.processInfo.environment)
         let lanes = zip(config.directories, services).map { d, service in
             DirectoryLane(name: d.name, directory: FaultyDirectory.wrapping(service, name: d.name, connections: d.connections),
                           connections: d.connections, requestsPerConnection: perConnection)

@@ -16,15 +16,8 @@ import WritebackCore
 /// on the connections: the commits of many requests share one fsync (group commit) instead of
 /// four requests' commits at a time.
 final class DirectoryLane: Sendable {
-    /// Requests in flight per directory connection. Measured (`make bench`, drain, release, 4
-    /// connections, against 1 per connection in the same run): README "Bench, faults, fuzz".
-    static let requestsPerConnection = 8
-
-    /// `requestsPerConnection`, or `WRITEBACKD_REQUESTS_PER_CONNECTION` (1–64) where set: the
-    /// bench's knob for measuring the pipeline depth (1 is round 1's one request per connection).
-    static func requestsPerConnection(environment: [String: String]) -> Int {
-        environment["WRITEBACKD_REQUESTS_PER_CONNECTION"].flatMap(Int.init).map { min(64, max(1, $0)) } ?? requestsPerConnection
-    }
+    /// Requests in flight per directory connection (`PipelineDepth`).
+    static var requestsPerConnection: Int { PipelineDepth.standard }
 
     let name: String
     let directory: any PasswordDirectory
@@ -79,4 +72,18 @@ final class DirectoryLane: Sendable {
 
     /// Requests at the directory now.
     var inFlight: Int { slots.withLock { capacity - $0.free.count } }
+}
+
+/// How many requests the daemon keeps in flight per directory connection. Public so the bench
+/// labels its figures with the depth the daemon it starts will use.
+public enum PipelineDepth {
+    /// Measured (`make bench`, drain, release, 4 connections, against 1 per connection in the
+    /// same run): README "Bench, faults, fuzz".
+    public static let standard = 8
+
+    /// `standard`, or `WRITEBACKD_REQUESTS_PER_CONNECTION` (1–64) where set: the bench's knob
+    /// for measuring the depth (1 is round 1's one request per connection).
+    public static func perConnection(environment: [String: String]) -> Int {
+        environment["WRITEBACKD_REQUESTS_PER_CONNECTION"].flatMap(Int.init).map { min(64, max(1, $0)) } ?? standard
+    }
 }

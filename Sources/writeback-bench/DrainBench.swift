@@ -1,5 +1,6 @@
 import Foundation
 import WritebackCore
+import WritebackDaemon
 import WritebackPolicy
 #if canImport(Glibc)
 import Glibc
@@ -211,11 +212,8 @@ struct DrainBench {
 
     static func verdict(_ ok: Bool) -> String { ok ? "met" : "MISSED" }
 
-    /// The main drain's pipeline depth, for the table: the daemon's default (WritebackDaemon's
-    /// `DirectoryLane`, 8), or `WRITEBACKD_REQUESTS_PER_CONNECTION` as the daemon reads it.
-    static var requestsPerConnection: Int {
-        ProcessInfo.processInfo.environment["WRITEBACKD_REQUESTS_PER_CONNECTION"].flatMap(Int.init).map { min(64, max(1, $0)) } ?? 8
-    }
+    /// The main drain's pipeline depth, for the table, as the daemon reads it.
+    static var requestsPerConnection: Int { PipelineDepth.perConnection(environment: ProcessInfo.processInfo.environment) }
 
     /// One scrypt derivation (the history's parameters), the median of five, in this release build.
     static func scryptSeconds() -> Double {
