@@ -1,5 +1,4 @@
 import Logging
-import Synchronization
 import PostgresNIO
 import RequestQueue
 
@@ -56,36 +55,31 @@ final class PostgresDatabase: Sendable {
     struct OperationTimedOut: Error {}
 
     /// `work`'s result, or `OperationTimedOut` once `limit` has passed (`work` is cancelled
-    /// then, and its result, if it ever comes, dropped).
-    static func bounded<T: Sendable>(by limit: Duration, _ work: @escaping @Sendable () async throws -> T) async throws -> T {
-        let task = Task { try await work() }
+    /// then, and its result, if it ever comes, dropped). One task per operation, the work's own,
+    /// which starts at once on the caller's thread; the limit is kept by the shared
+    /// `OperationWatchdog`.
+    static func bounded<T: Sendable>(by limit: Duration, watchdog: OperationWatchdog = .shared,
+                                     _ work: @escaping @Sendable () async throws -> T) async throws -> T {
+        let meeting = OperationRendezvous<T>()
+        // `Task.immediate`: the work starts on this thread (its query is on the wire before the
+        // first suspension) instead of waiting for a pool thread to pick up a new task.
+        let task = Task.immediate {
+            let result: Result<T, any Error>
+            do { result = .success(try await work()) } catch { result = .failure(error) }
+            meeting.answer(result)
+        }
+        let watched = watchdog.watch(until: .now + limit) {
+            // The answer first: the work, cancelled, would otherwise answer with its own
+            // CancellationError.
+            meeting.answer(.failure(OperationTimedOut()))
+            task.cancel()
+        }
+        defer { watchdog.unwatch(watched) }
         return try await withTaskCancellationHandler {
-            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
-                let once = ResumeOnce(continuation)
-                let timer = Task {
-                    do { try await Task.sleep(for: limit) } catch { return }
-                    task.cancel()
-                    once.resume(with: .failure(OperationTimedOut()))
-                }
-                Task {
-                    let result = await task.result
-                    timer.cancel()
-                    once.resume(with: result)
-                }
-            }
+            try await withCheckedThrowingContinuation { meeting.wait($0) }
         } onCancel: {
             task.cancel()
         }
     }
 }
 
-/// A continuation that the first of several racers resumes; the others find it taken.
-private final class ResumeOnce<T: Sendable>: Sendable {
-    private let continuation: Mutex<CheckedContinuation<T, any Error>?>
-
-    init(_ continuation: CheckedContinuation<T, any Error>) { self.continuation = Mutex(continuation) }
-
-    func resume(with result: Result<T, any Error>) {
-        continuation.withLock { $0.take() }?.resume(with: result)
-    }
-}

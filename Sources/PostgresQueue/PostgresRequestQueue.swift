@@ -70,27 +70,14 @@ public final class PostgresRequestQueue: RequestQueueStore {
                         """, logger: db.logger)
                 }
             }
-            // Rows whose write may have happened (intent recorded) first. One statement: the
-            // SKIP LOCKED subquery and the UPDATE are one atomic step even without BEGIN.
-            // Rows routed to a directory whose connections are all busy stay (`<> ALL` of an
-            // empty array is true); `fresh`: never held before (the pick-up delay's rows).
-            let rows = try await client.query("""
-                UPDATE reset_requests r SET state = 'in_progress', lease_owner = \(owner), lease_expires_at = \(expiry),
-                    updated_at = clock_timestamp()
-                FROM (SELECT id, (state = 'pending' AND attempts = 0 AND last_error IS NULL AND NOT intent_recorded) AS fresh
-                      FROM reset_requests
-                      WHERE ((state = 'pending' AND (not_before IS NULL OR not_before <= \(now)))
-                         OR (state = 'in_progress' AND (lease_expires_at IS NULL OR lease_expires_at <= \(now))))
-                        AND (directory IS NULL OR directory <> ALL(\(skippingDirectories)))
-                      ORDER BY intent_recorded DESC, created_at, seq
-                      LIMIT \(max(0, limit))
-                      FOR UPDATE SKIP LOCKED) c
-                WHERE r.id = c.id
-                RETURNING r.id, r.payload, r.signature, r.attempts, r.created_at, r.intent_recorded, r.intent_stamp, r.seq, c.fresh
-                """, logger: db.logger)
+            // One statement, prepared (`PostgresStatements`); the directory filter only when
+            // a directory is busy (with one directory, never).
+            let claim = PostgresStatements.Claim(owner: owner, expiry: expiry, now: now, limit: max(0, limit))
+            let rows = skippingDirectories.isEmpty
+                ? try await client.execute(claim, logger: db.logger)
+                : try await client.execute(PostgresStatements.ClaimSkipping(claim: claim, skipping: skippingDirectories), logger: db.logger)
             var claimed: [(ClaimedRequest, Int64)] = []
-            for try await (id, payload, signature, attempts, created, intent, stamp, seq, fresh)
-                in rows.decode((String, String, String, Int, Date, Bool, String?, Int64, Bool).self) {
+            for try await (id, payload, signature, attempts, created, intent, stamp, seq, fresh) in rows {
                 claimed.append((ClaimedRequest(id: id, payload: Data(payload.utf8), signature: signature, attempts: attempts,
                                                createdAt: created, intentStamp: stamp, intentRecorded: intent, firstClaim: fresh), seq))
             }
@@ -101,10 +88,13 @@ public final class PostgresRequestQueue: RequestQueueStore {
     }
 
     public func recordIntent(id: String, owner: String, stamp: String?) async throws {
-        try await updateHeld(id: id, "record intent", """
-            UPDATE reset_requests SET intent_recorded = true, intent_stamp = \(stamp), updated_at = clock_timestamp()
-            WHERE id = \(id) AND state = 'in_progress' AND lease_owner = \(owner) RETURNING id
-            """)
+        try await db.run("record intent") { [self] client in
+            var n = 0
+            for try await _ in try await client.execute(PostgresStatements.RecordIntent(stamp: stamp, id: id, owner: owner), logger: db.logger) {
+                n += 1
+            }
+            guard n == 1 else { throw QueueError.notOwner(id: id) }
+        }
     }
 
     /// Two statements on one connection, no transaction (measured, `make bench` pickup: BEGIN,
@@ -116,20 +106,15 @@ public final class PostgresRequestQueue: RequestQueueStore {
         try await db.run("complete") { [self] client in
             try await client.withConnection { connection in
                 var payload: String?
-                for try await p in try await connection.query("""
-                    SELECT payload FROM reset_requests WHERE id = \(id) AND state = 'in_progress' AND lease_owner = \(owner)
-                    """, logger: db.logger).decode(String.self) { payload = p }
+                for try await p in try await connection.execute(PostgresStatements.HeldPayload(id: id, owner: owner), logger: db.logger) {
+                    payload = p
+                }
                 guard let payload else { throw QueueError.notOwner(id: id) }
                 let redacted = String(decoding: PayloadRedactor.redact(Data(payload.utf8)), as: UTF8.self)
                 var n = 0
-                for try await _ in try await connection.query("""
-                    UPDATE reset_requests SET state = \(outcome.state.rawValue), outcome = \(outcome.code.rawValue), detail = \(outcome.detail),
-                        completed_at = \(now), updated_at = \(now), payload = \(redacted), signature = '',
-                        lease_owner = NULL, lease_expires_at = NULL, not_before = NULL, directory = COALESCE(\(directory), directory),
-                        completed_by = \(owner)
-                    WHERE id = \(id) AND state = 'in_progress' AND lease_owner = \(owner) AND payload = \(payload)
-                    RETURNING id
-                    """, logger: db.logger) { n += 1 }
+                for try await _ in try await connection.execute(PostgresStatements.Complete(
+                    state: outcome.state.rawValue, outcome: outcome.code.rawValue, detail: outcome.detail, now: now, redacted: redacted,
+                    directory: directory, owner: owner, id: id, payload: payload), logger: db.logger) { n += 1 }
                 guard n == 1 else { throw QueueError.notOwner(id: id) }
             }
         }

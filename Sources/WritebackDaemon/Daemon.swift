@@ -83,12 +83,13 @@ public enum Daemon {
         let wakeSource = Storage.wakeSource(for: queue, config: config.queue, logger: logger)
         let worker = QueueWorkerService(processor: processor, queue: queue, state: state, systemd: systemd,
                                         logger: logger, workers: workers, wakeSource: wakeSource)
+        let backlog = OutboxBacklogScanner(config.outbox)
         let monitor = MonitorService(queue: queue, stateStore: stateStore, lanes: lanes, state: state,
                                      metrics: metrics, systemd: systemd, logger: logger, wakeSource: wakeSource,
-                                     outboxBacklog: { [outbox = config.outbox] in OutboxBacklog.scan(outbox) })
+                                     outboxBacklog: { backlog.scan() })
         let reloader = ConfigReloader(path: configPath, state: state, logger: logger, directories: lanes.map(\.directory))
         let handler = DaemonControlHandler(queue: queue, state: state, metrics: metrics, monitor: monitor, reloader: reloader,
-                                           worker: worker, lanes: lanes, outboxBacklog: { [outbox = config.outbox] in OutboxBacklog.scan(outbox) }, logger: logger)
+                                           worker: worker, lanes: lanes, outboxBacklog: { backlog.scan() }, logger: logger)
         let server: ControlServer
         do {
             server = try await ControlServer(path: config.control.socket, group: config.control.group,

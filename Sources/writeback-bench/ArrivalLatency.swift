@@ -41,7 +41,10 @@ enum ArrivalLatency {
 
     /// Measures `count` requests with a random pause of `gapMs` milliseconds between two.
     /// Throws when a request is not terminal within `timeout` seconds.
+    /// `every`: how often `terminal` is asked (each ask is a query that competes with the
+    /// daemon for the host's cores).
     static func measure<Row>(count: Int, gapMs: ClosedRange<Int> = 0...500, timeout: TimeInterval = 60,
+                             every: Duration = .microseconds(500),
                              prepare: (Int) throws -> Row,
                              enqueue: (Row) async throws -> String,
                              terminal: (String) async throws -> Done?) async throws -> Result {
@@ -64,7 +67,7 @@ enum ArrivalLatency {
                     break
                 }
                 guard ContinuousClock.now < deadline else { throw BenchError.failed("request \(id) not terminal after \(Int(timeout)) s") }
-                try await Task.sleep(for: .microseconds(500))
+                try await Task.sleep(for: every)
             }
         }
         return Result(samples: samples.sorted(), notSucceeded: notSucceeded, startedAt: startedAt)

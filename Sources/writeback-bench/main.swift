@@ -8,6 +8,7 @@ import Foundation
 //                         [--connections C] [--results-dir DIR]
 //   writeback-bench faults --bin-dir DIR [--short] [--results-dir DIR]
 //   writeback-bench pickup [--requests N] [--idle-seconds S] [--poll-interval-ms MS]
+//                          [--terminal-poll-us US] [--backend both|sqlite|postgres]
 let usage = """
     usage: writeback-bench directory [--users N] [--connections C] [--ldappasswd-users M]
            writeback-bench policy
@@ -16,6 +17,7 @@ let usage = """
                                  [--connections C] [--results-dir DIR]
            writeback-bench faults --bin-dir DIR [--short] [--results-dir DIR] [--only NAME,NAME]
            writeback-bench pickup [--requests N] [--idle-seconds S] [--poll-interval-ms MS]
+                                  [--terminal-poll-us US] [--backend both|sqlite|postgres]
 
     """
 signal(SIGPIPE, SIG_IGN)   // a checker that exits early must not end the bench

@@ -128,6 +128,24 @@ struct PostgresQueueTests {
         await #expect(throws: CancellationError.self) {
             try await PostgresDatabase.bounded(by: .seconds(5)) { throw CancellationError() }
         }
+        // One watchdog for all: a short limit that arrives while it sleeps toward a long one
+        // is kept within its `recheck`; the long one, finished early, is not timed out.
+        let watchdog = OperationWatchdog(recheck: .milliseconds(100))
+        let long = Task { try await PostgresDatabase.bounded(by: .seconds(30), watchdog: watchdog) { try await Task.sleep(for: .seconds(1)); return 7 } }
+        try await Task.sleep(for: .milliseconds(20))
+        let started = ContinuousClock.now
+        await #expect(throws: PostgresDatabase.OperationTimedOut.self) {
+            try await PostgresDatabase.bounded(by: .milliseconds(50), watchdog: watchdog) { try await Task.sleep(for: .seconds(30)) }
+        }
+        #expect(ContinuousClock.now - started < .milliseconds(600))
+        #expect(try await long.value == 7)
+        // Many at once, each answered by its own work.
+        try await withThrowingTaskGroup(of: Int.self) { group in
+            for i in 0..<200 { group.addTask { try await PostgresDatabase.bounded(by: .seconds(5), watchdog: watchdog) { i } } }
+            var sum = 0
+            for try await v in group { sum += v }
+            #expect(sum == 199 * 200 / 2)
+        }
     }
 
     @Test("claim skips rows routed to a busy directory (hostile names too); first claim only before any give-back")
