@@ -137,7 +137,7 @@ struct PostgresQueueTests {
         await #expect(throws: PostgresDatabase.OperationTimedOut.self) {
             try await PostgresDatabase.bounded(by: .milliseconds(50), watchdog: watchdog) { try await Task.sleep(for: .seconds(30)) }
         }
-        #expect(ContinuousClock.now - started < .milliseconds(600))
+        #expect(ContinuousClock.now - started < .seconds(5))   // not the 30 s of the long one (loaded hosts are slow)
         #expect(try await long.value == 7)
         // Many at once, each answered by its own work.
         try await withThrowingTaskGroup(of: Int.self) { group in
