@@ -9,7 +9,8 @@ import WritebackCore
 /// replaces the keys, policy and licence rules at once; a bad one is logged with its file,
 /// key and reason and the old configuration keeps serving. Either way `status` shows
 /// `config_loaded_at` and `config_error`. Sections that hold open resources (directory,
-/// queue, state, control socket, outbox) take effect only after a restart, and the log says so;
+/// queue location and wake source, state, control socket, outbox, audit trail) take effect only
+/// after a restart, and the log says so (`keepingRestartOnly`);
 /// a directory's rules (`[directory.policy]`) are not such a resource and reload with the rest.
 /// Every reload also clears what the directory service cached (group readability, effective
 /// password policies), so a policy changed in the directory is seen at once.
@@ -49,25 +50,8 @@ public final class ConfigReloader: Service, Sendable {
             state.reloadFailed(error.description)
             return error.description
         }
-        var needsRestart: [String] = []
-        // A directory's rules ([directory.policy]) reload; its connections, routes and the
-        // list of directories need a restart (the pools and lanes are built at start).
-        if config.directories.map(\.withoutPolicy) != old.directories.map(\.withoutPolicy) {
-            needsRestart.append("directory")
-            // The running directories stay; each takes the new file's rules for its name.
-            let fresh = config.directories
-            config.directories = old.directories.map { running in
-                var kept = running
-                if let new = fresh.first(where: { $0.name == running.name }) { kept.policy = new.policy }
-                return kept
-            }
-        }
-        if config.queue.path != old.queue.path || config.queue.url != old.queue.url || config.queue.backend != old.queue.backend {
-            needsRestart.append("queue"); config.queue = old.queue
-        }
-        if config.state != old.state { needsRestart.append("state"); config.state = old.state }
-        if config.control != old.control { needsRestart.append("control"); config.control = old.control }
-        if config.outbox != old.outbox { needsRestart.append("outbox"); config.outbox = old.outbox }
+        let needsRestart: [String]
+        (config, needsRestart) = Self.keepingRestartOnly(config, running: old)
         let runtime: DaemonRuntime
         do {
             runtime = try DaemonRuntime(config: config)
@@ -82,6 +66,40 @@ public final class ConfigReloader: Service, Sendable {
         }
         logger.info("configuration reloaded", metadata: ["file": "\(path)"])
         return nil
+    }
+}
+
+extension ConfigReloader {
+    /// `new` with every setting that is read only at start put back to the running one's, and
+    /// the sections where that happened (for the log). A directory's rules reload; its
+    /// connections, routes and the list of directories need a restart (the pools and lanes are
+    /// built at start), as do the queue's location and its wake source (`notify_channel`,
+    /// `watch_file`), the state store, the control socket, the outbox and the audit trail.
+    static func keepingRestartOnly(_ new: Configuration, running old: Configuration) -> (Configuration, [String]) {
+        var config = new
+        var needsRestart: [String] = []
+        if config.directories.map(\.withoutPolicy) != old.directories.map(\.withoutPolicy) {
+            needsRestart.append("directory")
+            // The running directories stay; each takes the new file's rules for its name.
+            let fresh = config.directories
+            config.directories = old.directories.map { running in
+                var kept = running
+                if let new = fresh.first(where: { $0.name == running.name }) { kept.policy = new.policy }
+                return kept
+            }
+        }
+        if config.queue.path != old.queue.path || config.queue.url != old.queue.url || config.queue.backend != old.queue.backend {
+            needsRestart.append("queue"); config.queue = old.queue
+        } else if config.queue.notifyChannel != old.queue.notifyChannel || config.queue.watchFile != old.queue.watchFile {
+            // The wake source (LISTEN or inotify) is started once; the poll interval, lease
+            // and attempts reload.
+            needsRestart.append("queue"); config.queue.notifyChannel = old.queue.notifyChannel; config.queue.watchFile = old.queue.watchFile
+        }
+        if config.state != old.state { needsRestart.append("state"); config.state = old.state }
+        if config.control != old.control { needsRestart.append("control"); config.control = old.control }
+        if config.outbox != old.outbox { needsRestart.append("outbox"); config.outbox = old.outbox }
+        if config.audit != old.audit { needsRestart.append("audit"); config.audit = old.audit }
+        return (config, needsRestart)
     }
 }
 

@@ -37,4 +37,47 @@ import WritebackCore
         _ = reloader.reload()
         #expect(directory.clears.withLock { $0 } == 2)
     }
+
+    /// One edit of the file between two reloads, and the sections it should name.
+    enum Edit: String, CaseIterable, Sendable {
+        case pollAndRules, queueFile, notifyChannel, watchFile, auditTrail, outboxAndControl
+
+        func apply(_ c: inout Configuration) {
+            switch self {
+            case .pollAndRules: c.queue.pollIntervalMs = 2000; c.policy.minLength = 12
+            case .queueFile: c.queue.path = "/elsewhere/q.sqlite"
+            case .notifyChannel: c.queue.notifyChannel = "other"; c.queue.pollIntervalMs = 2000
+            case .watchFile: c.queue.watchFile = false
+            case .auditTrail: c.audit.batchLines = 7
+            case .outboxAndControl: c.outbox.organization = "Other"; c.control.group = ""
+            }
+        }
+
+        var sections: [String] {
+            switch self {
+            case .pollAndRules: []
+            case .queueFile, .notifyChannel, .watchFile: ["queue"]
+            case .auditTrail: ["audit"]
+            case .outboxAndControl: ["control", "outbox"]
+            }
+        }
+    }
+
+    @Test("a reload keeps what is read only at start and names its sections; the rest takes effect", arguments: Edit.allCases)
+    func restartOnly(_ edit: Edit) {
+        let label = edit.rawValue, sections = edit.sections
+        let running = Configuration(directory: DirectoryConfig(flavor: .openldap, uris: ["ldapi:///"], baseDN: "dc=example,dc=org"),
+                                    queue: QueueConfig(path: "/tmp/q.sqlite"),
+                                    keys: KeysConfig(producerPublicKeys: ["/k.pub"], sealingPrivateKey: "/s.key", sealingPublicKey: "/s.pub"),
+                                    outbox: OutboxConfig(dir: "/tmp/outbox"), state: StateConfig(path: "/tmp/s.sqlite"))
+        var new = running
+        edit.apply(&new)
+        let (kept, named) = ConfigReloader.keepingRestartOnly(new, running: running)
+        #expect(named.sorted() == sections.sorted(), "\(label)")
+        // What needs a restart is the running one's; what reloads is the new file's.
+        #expect(kept.queue.path == running.queue.path && kept.queue.notifyChannel == running.queue.notifyChannel
+                && kept.queue.watchFile == running.queue.watchFile && kept.audit == running.audit
+                && kept.outbox == running.outbox && kept.control == running.control, "\(label)")
+        #expect(kept.queue.pollIntervalMs == new.queue.pollIntervalMs && kept.policy == new.policy, "\(label)")
+    }
 }
