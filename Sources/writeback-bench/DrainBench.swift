@@ -113,7 +113,7 @@ struct DrainBench {
             var results: [DrainRun.Result] = []
             for k in 1...repeats {
                 print("draining \(n) requests (history off)\(repeats > 1 ? ", run \(k) of \(repeats)" : "") …")
-                results.append(try await drains.run(name: "drain-\(n)", users: blocks.take(n), warmUsers: blocks.take(warm), options: noHistory))
+                results.append(try await drains.run(name: repeats > 1 ? "drain-\(n)-run\(k)" : "drain-\(n)", users: blocks.take(n), warmUsers: blocks.take(warm), options: noHistory))
             }
             results.sort { $0.cost < $1.cost }
             byScale[n] = results[results.count / 2]
