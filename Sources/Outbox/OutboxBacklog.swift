@@ -50,9 +50,11 @@ public final class OutboxBacklogScanner: Sendable {
     /// otherwise leave the folder's time unchanged and the listing stale.
     static let settled: TimeInterval = 2
 
+    /// What a folder's listing gave: counts and a date, not the names (an outbox of 10,000
+    /// messages would otherwise be held twice).
     private struct Listing {
         let folderModified: timespec
-        let names: [String]
+        let count: Int
         let oldest: Date?
     }
 
@@ -69,7 +71,7 @@ public final class OutboxBacklogScanner: Sendable {
         let pending = listing(.new, suffix: ".eml", now: now, oldest: true)
         let deferred = listing(.state, suffix: ".json", now: now, oldest: false)
         let failed = listing(.failed, suffix: ".eml", now: now, oldest: false)
-        return OutboxBacklog(pending: pending.names.count, deferred: deferred.names.count, failed: failed.names.count,
+        return OutboxBacklog(pending: pending.count, deferred: deferred.count, failed: failed.count,
                              oldestPendingSeconds: pending.oldest.map { max(0, now.timeIntervalSince($0)) },
                              deliveryEnabled: deliveryEnabled)
     }
@@ -82,7 +84,7 @@ public final class OutboxBacklogScanner: Sendable {
             return cached
         }
         let names = directory.names(in: folder).filter { $0.hasSuffix(suffix) }
-        let listing = Listing(folderModified: folderModified, names: names,
+        let listing = Listing(folderModified: folderModified, count: names.count,
                               oldest: oldest ? names.compactMap { directory.modified(directory.path(folder, $0)) }.min() : nil)
         let changedAt = Date(timeIntervalSince1970: TimeInterval(folderModified.tv_sec) + TimeInterval(folderModified.tv_nsec) / 1e9)
         if now.timeIntervalSince(changedAt) >= Self.settled {
