@@ -131,13 +131,15 @@ struct PostgresQueueTests {
         // One watchdog for all: a short limit that arrives while it sleeps toward a long one
         // is kept within its `recheck`; the long one, finished early, is not timed out.
         let watchdog = OperationWatchdog(recheck: .milliseconds(100))
-        let long = Task { try await PostgresDatabase.bounded(by: .seconds(30), watchdog: watchdog) { try await Task.sleep(for: .seconds(1)); return 7 } }
+        let long = Task { try await PostgresDatabase.bounded(by: .seconds(300), watchdog: watchdog) { try await Task.sleep(for: .seconds(1)); return 7 } }
         try await Task.sleep(for: .milliseconds(20))
         let started = ContinuousClock.now
         await #expect(throws: PostgresDatabase.OperationTimedOut.self) {
             try await PostgresDatabase.bounded(by: .milliseconds(50), watchdog: watchdog) { try await Task.sleep(for: .seconds(30)) }
         }
-        #expect(ContinuousClock.now - started < .seconds(5))   // not the 30 s of the long one (loaded hosts are slow)
+        // Not the 300 s of the long one. Only that is asserted: under the full suite's load the
+        // cooperative pool that runs the watchdog was seen 6.6 s late (0.1 s alone).
+        #expect(ContinuousClock.now - started < .seconds(60))
         #expect(try await long.value == 7)
         // Many at once, each answered by its own work.
         try await withThrowingTaskGroup(of: Int.self) { group in
