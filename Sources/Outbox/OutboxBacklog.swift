@@ -28,14 +28,9 @@ public struct OutboxBacklog: Sendable, Hashable, Codable {
         scan(OutboxDirectory(path: config.dir), deliveryEnabled: !config.sendmail.isEmpty, now: now)
     }
 
+    /// One scan, with nothing kept (the scanner's listing, used once).
     static func scan(_ directory: OutboxDirectory, deliveryEnabled: Bool, now: Date) -> OutboxBacklog {
-        let pending = directory.names(in: .new).filter { $0.hasSuffix(".eml") }
-        let oldest = pending.compactMap { directory.modified(directory.path(.new, $0)) }.min()
-        let deferred = directory.names(in: .state).filter { $0.hasSuffix(".json") }.count
-        let failed = directory.names(in: .failed).filter { $0.hasSuffix(".eml") }.count
-        return OutboxBacklog(pending: pending.count, deferred: deferred, failed: failed,
-                             oldestPendingSeconds: oldest.map { max(0, now.timeIntervalSince($0)) },
-                             deliveryEnabled: deliveryEnabled)
+        OutboxBacklogScanner(directory: directory, deliveryEnabled: deliveryEnabled).scan(now: now)
     }
 }
 
@@ -62,9 +57,13 @@ public final class OutboxBacklogScanner: Sendable {
     private let deliveryEnabled: Bool
     private let cache = Mutex<[OutboxDirectory.Folder: Listing]>([:])
 
-    public init(_ config: OutboxConfig) {
-        directory = OutboxDirectory(path: config.dir)
-        deliveryEnabled = !config.sendmail.isEmpty
+    public convenience init(_ config: OutboxConfig) {
+        self.init(directory: OutboxDirectory(path: config.dir), deliveryEnabled: !config.sendmail.isEmpty)
+    }
+
+    init(directory: OutboxDirectory, deliveryEnabled: Bool) {
+        self.directory = directory
+        self.deliveryEnabled = deliveryEnabled
     }
 
     public func scan(now: Date = Date()) -> OutboxBacklog {
