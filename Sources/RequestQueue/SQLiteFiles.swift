@@ -12,9 +12,8 @@ enum SQLiteFiles {
         config.readonly = readonly
         config.prepareDatabase { db in
             try db.execute(sql: "PRAGMA secure_delete = ON")
-            if !db.configuration.readonly {
-                try db.execute(sql: "PRAGMA synchronous = FULL")
-            }
+            // `synchronous = FULL` is set after the pool is open (requireFullSync): GRDB's WAL
+            // set-up would override it here.
         }
         return config
     }
@@ -42,11 +41,26 @@ enum SQLiteFiles {
         try prepareFile(path: path, mode: mode, enforce: enforceMode)
         do {
             let pool = try DatabasePool(path: path, configuration: configuration())
+            try requireFullSync(pool, path: path)
             try migrator.migrate(pool)
             return pool
         } catch {
             throw .storage(path: path, reason: "\(error)")
         }
+    }
+
+    /// `synchronous = FULL` on the writer, checked. GRDB's pool switches its writer to WAL and
+    /// then to `synchronous = NORMAL` after `prepareDatabase` has run, so the pragma set there
+    /// did not hold: commits were durable against a killed process but not against power loss
+    /// (found in the drain's syscall trace: no fdatasync from SQLite at all). A commit that
+    /// returns must be on disk: the intent before its directory write, the outcome before the
+    /// portal is told.
+    static func requireFullSync(_ pool: DatabasePool, path: String) throws {
+        let level = try pool.writeWithoutTransaction { db -> Int in
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+            return try Int.fetchOne(db, sql: "PRAGMA synchronous") ?? -1
+        }
+        guard level == 2 else { throw QueueError.storage(path: path, reason: "PRAGMA synchronous is \(level), not FULL (2)") }
     }
 
     static func storage(_ path: String, _ error: any Error) -> QueueError {
