@@ -122,9 +122,16 @@ public final class SQLiteStateStore: StateStore {
         try await reading { db in try StateSchema.migrator.appliedMigrations(db) }
     }
 
+    /// A short indexed read (one row or one count), run on the calling thread with GRDB's
+    /// synchronous read: no hop to a reader's queue and back, which cost two thread switches per
+    /// read, twice per request. Never called on the cooperative pool for long: each body is one
+    /// index probe.
     func reading<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
-        do { return try await pool.read(body) } catch { throw SQLiteFiles.storage(path, error) }
+        do { return try readHere(body) } catch { throw SQLiteFiles.storage(path, error) }
     }
+
+    /// Not async, so that `pool.read` is GRDB's synchronous read.
+    private func readHere<T>(_ body: (Database) throws -> T) throws -> T { try pool.read(body) }
 
     func writing<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
         do {
