@@ -24,7 +24,9 @@ struct MailMessage: Sendable {
 
     /// The body with LF line ends and exactly one final newline.
     var normalizedBody: String {
-        var text = body.replacingOccurrences(of: "\r\n", with: "\n")
+        // Foundation's replacingOccurrences cost 0.7 % of the daemon's CPU in the drain
+        // profile although a template body rarely has a CR: only then is it called.
+        var text = body.utf8.contains(0x0D) ? body.replacingOccurrences(of: "\r\n", with: "\n") : body
         while text.hasSuffix("\n\n") { text.removeLast() }
         if !text.hasSuffix("\n") { text += "\n" }
         return text
