@@ -6,6 +6,8 @@ import Foundation
 //   writeback-bench drain --bin-dir DIR [--requests N] [--scales N,N,…] [--latency-requests N]
 //                         [--history-requests N] [--fsync-requests N] [--ldappasswd-users N]
 //                         [--connections C] [--results-dir DIR]
+//   writeback-bench drain-compare --bin-dir DIR --baseline-bin-dir DIR [--requests N] [--rounds R]
+//                                 [--connections C] [--results-dir DIR]
 //   writeback-bench faults --bin-dir DIR [--short] [--results-dir DIR]
 //   writeback-bench pickup [--requests N] [--idle-seconds S] [--poll-interval-ms MS]
 //                          [--terminal-poll-us US] [--backend both|sqlite|postgres]
@@ -15,6 +17,8 @@ let usage = """
            writeback-bench drain --bin-dir DIR [--requests N] [--scales N,N,...] [--latency-requests N]
                                  [--history-requests N] [--fsync-requests N] [--ldappasswd-users N]
                                  [--connections C] [--results-dir DIR]
+           writeback-bench drain-compare --bin-dir DIR --baseline-bin-dir DIR [--requests N] [--rounds R]
+                                         [--connections C] [--results-dir DIR]
            writeback-bench faults --bin-dir DIR [--short] [--results-dir DIR] [--only NAME,NAME]
            writeback-bench pickup [--requests N] [--idle-seconds S] [--poll-interval-ms MS]
                                   [--terminal-poll-us US] [--backend both|sqlite|postgres]
@@ -30,6 +34,8 @@ do {
         try await runPolicyBench()
     case "drain":
         try await DrainBench(arguments: Array(arguments.dropFirst())).run()
+    case "drain-compare":
+        try await DrainCompare(arguments: Array(arguments.dropFirst())).run()
     case "faults":
         try await FaultsBench(arguments: Array(arguments.dropFirst())).run()
     case "pickup":
