@@ -14,6 +14,9 @@ struct DrainCompare {
     var binDir = ""
     var baselineDir = ""
     var resultsDir = "bench/results"
+    /// Environment for the candidate's daemon only (`--env K=V`, repeatable): a tuning knob
+    /// such as WRITEBACKD_REQUESTS_PER_CONNECTION compared on one build.
+    var candidateEnvironment: [String: String] = [:]
 
     init(arguments: [String]) throws {
         var it = arguments.makeIterator()
@@ -23,6 +26,9 @@ struct DrainCompare {
             case "--bin-dir": binDir = v
             case "--baseline-bin-dir": baselineDir = v
             case "--results-dir": resultsDir = v
+            case "--env":
+                guard let eq = v.firstIndex(of: "="), eq != v.startIndex else { throw BenchError.usage("--env needs KEY=VALUE") }
+                candidateEnvironment[String(v[..<eq])] = String(v[v.index(after: eq)...])
             case "--requests", "--rounds", "--connections":
                 guard let n = Int(v), n > 0 else { throw BenchError.usage("\(a) needs a positive number") }
                 if a == "--requests" { requests = n } else if a == "--rounds" { rounds = n } else { connections = n }
@@ -55,6 +61,8 @@ struct DrainCompare {
         defer { slapd.stop() }
         var options = DrainSetup.Options()
         options.connections = connections
+        var candidateOptions = options
+        candidateOptions.environment = candidateEnvironment
         let builds = [("baseline", baselineDir), ("candidate", binDir)]
         var results: [String: [DrainRun.Result]] = ["baseline": [], "candidate": []]
         var blocks = DrainBench.UserBlocks()
@@ -62,7 +70,8 @@ struct DrainCompare {
             let order = round % 2 == 1 ? builds : builds.reversed()
             for (name, bin) in order {
                 let r = try await DrainRun(binary: bin + "/writebackd", parent: dir, slapd: slapd)
-                    .run(name: "\(name)-\(round)", users: blocks.take(requests), warmUsers: blocks.take(warm), options: options)
+                    .run(name: "\(name)-\(round)", users: blocks.take(requests), warmUsers: blocks.take(warm),
+                         options: name == "candidate" ? candidateOptions : options)
                 guard r.notSucceeded == 0 else { throw BenchError.failed("\(name), round \(round): \(r.notSucceeded) rows did not succeed") }
                 results[name]!.append(r)
                 print(String(format: "  round %d  %-9@  %6.0f resets/s  CPU %.2f s per 1,000  peak RSS %.1f MiB",
@@ -76,14 +85,15 @@ struct DrainCompare {
         print("")
         print("\(requests) resets per drain, \(rounds) rounds, \(connections) StartTLS connections; load \(loadBefore) → \(loadAfter)")
         print(String(format: "  baseline   median %6.0f resets/s, CPU %.2f s per 1,000  (%@)", rate.0, cpu.0, baselineDir as NSString))
-        print(String(format: "  candidate  median %6.0f resets/s, CPU %.2f s per 1,000  (%@)", rate.1, cpu.1, binDir as NSString))
+        let env = candidateEnvironment.sorted { $0.key < $1.key }.map { " \($0.key)=\($0.value)" }.joined()
+        print(String(format: "  candidate  median %6.0f resets/s, CPU %.2f s per 1,000  (%@)", rate.1, cpu.1, (binDir + env) as NSString))
         print(String(format: "  candidate / baseline: resets/s %.2fx, CPU per request %.2fx", rate.1 / rate.0, cpu.1 / cpu.0))
         let json: [String: Any] = [
             "bench": "drain-compare", "date": RFC3339Now.string(), "commit": DrainBench.gitCommit(root: root),
             "requests": requests, "rounds": rounds, "connections": connections,
             "load_average": ["before": loadBefore, "after": loadAfter],
             "baseline": ["bin_dir": baselineDir, "runs": base.map(\.json), "median_resets_per_s": rate.0, "median_cpu_s_per_1000": cpu.0],
-            "candidate": ["bin_dir": binDir, "runs": cand.map(\.json), "median_resets_per_s": rate.1, "median_cpu_s_per_1000": cpu.1],
+            "candidate": ["bin_dir": binDir, "environment": candidateEnvironment, "runs": cand.map(\.json), "median_resets_per_s": rate.1, "median_cpu_s_per_1000": cpu.1],
             "ratios": ["resets_per_s": rate.1 / rate.0, "cpu_per_request": cpu.1 / cpu.0],
         ]
         print("results: \(try BenchResults.write(json, kind: "drain-compare", under: resultsDir))")
