@@ -29,6 +29,7 @@ public final class DaemonMetrics: Sendable {
     private let directoryErrors: Mutex<[String: CoreMetrics.Counter]> = Mutex([:])
     private let pickupTimer: Metrics.Timer
     private let stepTimers: [PipelineStep: Metrics.Timer]
+    private let recordTimers: [RecordPart: Metrics.Timer]
     private let wakeupSource: [WakeupSource: CoreMetrics.Gauge]
     private let outboxMessages: [String: CoreMetrics.Gauge]
     private let outboxOldest: CoreMetrics.Gauge
@@ -54,6 +55,10 @@ public final class DaemonMetrics: Sendable {
         // Claimed → terminal, step by step, for a request written in this claim.
         stepTimers = Dictionary(uniqueKeysWithValues: PipelineStep.allCases.map {
             ($0, Metrics.Timer(label: "writebackd_pipeline_seconds", dimensions: [("step", $0.rawValue)], factory: factory))
+        })
+        // The record step's three parts, each on its own (the step waits for the slowest).
+        recordTimers = Dictionary(uniqueKeysWithValues: RecordPart.allCases.map {
+            ($0, Metrics.Timer(label: "writebackd_record_seconds", dimensions: [("part", $0.rawValue)], factory: factory))
         })
         // 1 for the source in force (`status` `wakeup`), 0 for the others.
         wakeupSource = Dictionary(uniqueKeysWithValues: WakeupSource.allCases.map {
@@ -118,6 +123,7 @@ public final class DaemonMetrics: Sendable {
 
     /// One step of a request's way from claimed to terminal took `duration`.
     public func pipeline(_ step: PipelineStep, _ duration: Duration) { stepTimers[step]?.recordSeconds(duration.timeInterval) }
+    public func record(_ part: RecordPart, _ duration: Duration) { recordTimers[part]?.recordSeconds(duration.timeInterval) }
 
     public func wakeup(source: WakeupSource) {
         for (s, gauge) in wakeupSource { gauge.record(s == source ? 1 : 0) }
@@ -192,4 +198,12 @@ extension DirectoryError {
 /// terminal). Exists so an operator, and the pickup bench, can see where the time goes.
 public enum PipelineStep: String, CaseIterable, Sendable {
     case verify, lookup, replay, rules, intent, write, record, complete
+}
+
+/// The parts of the `record` step, made durable side by side, each timed on its own in
+/// `writebackd_record_seconds{part}`: `state` (the state store's commit), `outbox` (the
+/// confirmation's files and journal line) and `audit` (the audit line's sync). The step lasts
+/// as long as the slowest; the drain bench prints the three.
+public enum RecordPart: String, CaseIterable, Sendable {
+    case state, outbox, audit
 }

@@ -30,11 +30,12 @@ extension RequestProcessor {
             // The daemon's state, the confirmation and the audit line do not depend on one
             // another, only the queue row on all three: they are made durable side by side (three
             // fsyncs in parallel, not in series, on the way from queued to written).
-            async let recorded: Void = recordState(claimed, outcome: outcome, success: success, audit: audit, now: now)
-            async let confirmed: Void = confirm(claimed, success: success, now: now)
-            async let trailed: Void = appendToTrail(claimed, outcome: outcome, audit: audit, now: now)
-            _ = await (recorded, confirmed, trailed)
+            async let recorded = Self.timed { await recordState(claimed, outcome: outcome, success: success, audit: audit, now: now) }
+            async let confirmed = Self.timed { await confirm(claimed, success: success, now: now) }
+            async let trailed = Self.timed { await appendToTrail(claimed, outcome: outcome, audit: audit, now: now) }
+            let parts = await [(RecordPart.state, recorded), (.outbox, confirmed), (.audit, trailed)]
             steps.mark(.record)
+            if steps.wrote { for (part, duration) in parts { metrics.record(part, duration) } }
             do {
                 try await queue.complete(id: claimed.id, owner: owner, outcome: outcome, directory: audit.directory, now: now)
             } catch {
@@ -49,6 +50,13 @@ extension RequestProcessor {
             state.recordTerminal(succeeded: outcome.code == .succeeded, at: now)
             logAudit(claimed, outcome: outcome, audit: audit, now: now)
         }
+    }
+
+    /// How long `body` took.
+    static func timed(_ body: () async -> Void) async -> Duration {
+        let start = ContinuousClock.now
+        await body()
+        return ContinuousClock.now - start
     }
 
     /// The replay id, the throttle counter and the history, in one commit.

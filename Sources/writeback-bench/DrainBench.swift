@@ -163,6 +163,7 @@ struct DrainBench {
         print(String(format: "  B   ldappasswd -ZZ, one process per reset %8.0f resets/s  (%d users)", bRate, ldappasswdUsers))
         print("  writebackd \(build)" + String(format: ", %6d queued        %8.0f resets/s  %.2f s; CPU %.2f s per 1,000; peak RSS %.1f MiB",
                      requests, main.rate, main.seconds, main.cpuPer1000, main.peakRSSMiB))
+        print(String(format: "    the daemon's mean per request, ms: pick-up (created_at → claimed) %.1f, then ", main.split.pickup * 1000) + main.split.line)
         print(String(format: "  writebackd, 1 request per connection     %8.0f resets/s  CPU %.2f s per 1,000; %d per connection: %.2fx",
                      depth1.rate, depth1.cpuPer1000, Self.requestsPerConnection, main.rate / depth1.rate))
         print(String(format: "  writebackd / A  = %.2f  (goal >= 0.80)", ratioA) + "  " + Self.verdict(ratioA >= 0.8))

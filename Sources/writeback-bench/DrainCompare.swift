@@ -88,6 +88,10 @@ struct DrainCompare {
         let env = candidateEnvironment.sorted { $0.key < $1.key }.map { " \($0.key)=\($0.value)" }.joined()
         print(String(format: "  candidate  median %6.0f resets/s, CPU %.2f s per 1,000  (%@)", rate.1, cpu.1, (binDir + env) as NSString))
         print(String(format: "  candidate / baseline: resets/s %.2fx, CPU per request %.2fx", rate.1 / rate.0, cpu.1 / cpu.0))
+        for (name, runs) in [("baseline", base), ("candidate", cand)] {
+            let last = runs.last!.split
+            print(String(format: "  %@ (last round), the daemon's mean per request, ms: pick-up %.1f, ", name as NSString, last.pickup * 1000) + last.line)
+        }
         let json: [String: Any] = [
             "bench": "drain-compare", "date": RFC3339Now.string(), "commit": DrainBench.gitCommit(root: root),
             "requests": requests, "rounds": rounds, "connections": connections,

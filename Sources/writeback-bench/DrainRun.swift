@@ -16,6 +16,9 @@ struct DrainRun {
         var peakRSSMiB: Double
         var outcomes: [String: Int]
         var latency: ArrivalLatency.Result?
+        /// The daemon's own means per pipeline step over the drain (its metrics): where a
+        /// request's time goes when many are in flight.
+        var split = PickupBench.Split()
         var rate: Double { Double(requests) / max(seconds, 1e-9) }
         var cpuPer1000: Double { cpuSeconds / Double(max(1, requests)) * 1000 }
         /// Wall seconds per request.
@@ -30,6 +33,7 @@ struct DrainRun {
                 j["latency"] = ["requests": l.samples.count, "p50_ms": l.p50 * 1000, "p99_ms": l.p99 * 1000,
                                 "mean_ms": l.mean * 1000, "max_ms": l.max * 1000]
             }
+            j["daemon_split_ms"] = split.json
             return j
         }
     }
@@ -69,6 +73,7 @@ struct DrainRun {
         outcomes["succeeded", default: 0] -= warmUsers.count
         var result = Result(name: name, requests: rows.count, seconds: end.timeIntervalSince(t0), cpuSeconds: cpu,
                             peakRSSMiB: daemon.peakRSSMiB(), outcomes: outcomes, latency: nil)
+        result.split = PickupBench.daemonSplit(socket: daemon.socketPath)
         if let latencyUsers {
             let first = latencyUsers.lowerBound
             result.latency = try await ArrivalLatency.measure(count: latencyUsers.count, prepare: { k in

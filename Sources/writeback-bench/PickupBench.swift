@@ -220,7 +220,27 @@ struct PickupBench {
 
     /// The daemon's means (seconds): created_at → claimed, the directory write, and each
     /// pipeline step (`writebackd_pipeline_seconds{step}`).
-    struct Split { var pickup = 0.0, write = 0.0, steps: [String: Double] = [:] }
+    struct Split {
+        var pickup = 0.0, write = 0.0, steps: [String: Double] = [:]
+        /// The record step's parts (`writebackd_record_seconds{part}`).
+        var recordParts: [String: Double] = [:]
+
+        /// Milliseconds, for JSON.
+        var json: [String: Double] {
+            var j = steps.mapValues { $0 * 1000 }
+            j["pickup"] = pickup * 1000
+            j["directory_write"] = write * 1000
+            for (part, seconds) in recordParts { j["record_" + part] = seconds * 1000 }
+            return j
+        }
+
+        /// `verify 0.46 + lookup 0.67 + …` in the daemon's step order, milliseconds.
+        var line: String {
+            PickupBench.steps.map { String(format: "%@ %.2f", $0 as NSString, (steps[$0] ?? 0) * 1000) }.joined(separator: " + ")
+                + " (record: " + RecordPart.allCases.map { String(format: "%@ %.2f", $0.rawValue as NSString, (recordParts[$0.rawValue] ?? 0) * 1000) }
+                    .joined(separator: ", ") + ")"
+        }
+    }
     static let steps = PipelineStep.allCases.map(\.rawValue)
 
     /// Those means from the daemon's metrics (zero when it cannot be asked). SQLite's
@@ -239,7 +259,10 @@ struct PickupBench {
         }
         var steps: [String: Double] = [:]
         for step in Self.steps { steps[step] = mean("writebackd_pipeline_seconds", "step=\"\(step)\"") }
-        return Split(pickup: mean("writebackd_pickup_seconds"), write: mean("writebackd_directory_write_seconds"), steps: steps)
+        var parts: [String: Double] = [:]
+        for part in RecordPart.allCases { parts[part.rawValue] = mean("writebackd_record_seconds", "part=\"\(part.rawValue)\"") }
+        return Split(pickup: mean("writebackd_pickup_seconds"), write: mean("writebackd_directory_write_seconds"), steps: steps,
+                     recordParts: parts)
     }
 
     /// Enqueue → written for each request: its audit line's `written_at` (the daemon's wall

@@ -122,6 +122,10 @@ struct EventPickupTests {
             for step in ["verify", "replay", "lookup", "rules", "intent", "write", "record", "complete"] {
                 #expect(metrics.contains("writebackd_pipeline_seconds_count{step=\"\(step)\"} 3"), "\(step): \(metrics)")
             }
+            // And the record step's three parts, each on its own.
+            for part in ["state", "outbox", "audit"] {
+                #expect(metrics.contains("writebackd_record_seconds_count{part=\"\(part)\"} 3"), "\(part): \(metrics)")
+            }
         }
     }
 }
