@@ -70,7 +70,7 @@ struct PickupBench {
                      Case(name: "postgres, notify", postgres: true, events: true), Case(name: "postgres, poll", postgres: true, events: false)]
             .filter { backend == "both" || $0.postgres == (backend == "postgres") }
         print("== pickup ==")
-        print("starting slapd (ppolicy, dbnosync) with \(cases.count * requests) users and PostgreSQL …")
+        print("starting slapd (ppolicy, dbnosync) with \(cases.count * requests) users and PostgreSQL (fsync and synchronous_commit on, as SQLite's commits are fsynced) …")
         let slapd = try Self.facts(BenchProcess.run("/bin/bash", ["\(root)/scripts/testenv/slapd.sh", "start", "\(dir)/slapd",
                                                                    "--users", "\(cases.count * requests)", "--dbnosync", "--watch-pid", "\(getpid())"]))
         defer { _ = try? BenchProcess.run("/bin/bash", ["\(root)/scripts/testenv/slapd.sh", "stop", "\(dir)/slapd"]) }
@@ -78,7 +78,7 @@ struct PickupBench {
         // enter the bench's 0700 directory.
         let pgDir = try BenchProcess.tempDir()
         defer { try? FileManager.default.removeItem(atPath: pgDir) }
-        let pg = try Self.facts(BenchProcess.run("/bin/bash", ["\(root)/scripts/testenv/postgres.sh", "start", pgDir, "--watch-pid", "\(getpid())"]))
+        let pg = try Self.facts(BenchProcess.run("/bin/bash", ["\(root)/scripts/testenv/postgres.sh", "start", pgDir, "--watch-pid", "\(getpid())", "--durable"]))
         defer { _ = try? BenchProcess.run("/bin/bash", ["\(root)/scripts/testenv/postgres.sh", "stop", pgDir]) }
         try FileManager.default.createDirectory(atPath: dir + "/keys", withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         try PEMKeys.generate(into: dir + "/keys")

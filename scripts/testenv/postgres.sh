@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # postgres.sh — a throwaway PostgreSQL server for the tests, on loopback only.
 #
-#   postgres.sh start DIR [--watch-pid PID]   initdb into DIR/data, start on a free 127.0.0.1 port
+#   postgres.sh start DIR [--watch-pid PID] [--durable]
+#                                             initdb into DIR/data, start on a free 127.0.0.1 port
 #                                             and a Unix socket in DIR/sock, print KEY=VALUE facts
 #   postgres.sh stop DIR                      stop the server started in DIR (by its postmaster PID)
 #   postgres.sh restart DIR                   stop it (fast shutdown: clients are cut off) and start
@@ -11,7 +12,9 @@
 # server command runs as that user; as anyone else it runs as the caller. Authentication is
 # `trust` for the Unix socket and 127.0.0.1 only (a test database holds no secrets; nothing
 # else can connect). The database is `writeback`, the role `writebackd`. fsync is off: it is
-# thrown away. `--watch-pid PID`: a watchdog stops the server when process PID is gone.
+# thrown away; `--durable` keeps PostgreSQL's defaults (fsync, synchronous_commit,
+# full_page_writes on), for a bench that compares commit latency with SQLite's fsynced commits.
+# `--watch-pid PID`: a watchdog stops the server when process PID is gone.
 set -euo pipefail
 cmd=${1:?usage: postgres.sh start|stop DIR [--watch-pid PID]}
 dir=${2:?usage: postgres.sh start|stop DIR [--watch-pid PID]}
@@ -38,7 +41,11 @@ watchdog() {
 }
 
 server_options() {
-    echo "-p $1 -k $2/sock -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+    if [ -e "$2/durable" ]; then
+        echo "-p $1 -k $2/sock -c listen_addresses=127.0.0.1"
+    else
+        echo "-p $1 -k $2/sock -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+    fi
 }
 
 case "$cmd" in
@@ -57,15 +64,18 @@ start) ;;
 *) echo "postgres.sh: unknown command $cmd" >&2; exit 2 ;;
 esac
 watch_pid=""
+durable=""
 while [ $# -gt 0 ]; do
     case "$1" in
     --watch-pid) watch_pid=$2; shift 2 ;;
+    --durable) durable=1; shift ;;
     *) echo "postgres.sh: unknown option $1" >&2; exit 2 ;;
     esac
 done
 
 mkdir -p "$dir/sock"
 dir=$(cd "$dir" && pwd)
+if [ -n "$durable" ]; then touch "$dir/durable"; else rm -f "$dir/durable"; fi
 [ "$(id -u)" = 0 ] && chown -R postgres: "$dir"
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 as_pg "$bin/initdb" -D "$dir/data" -U writebackd --auth=trust -E UTF8 --no-instructions >"$dir/initdb.log" 2>&1 \
