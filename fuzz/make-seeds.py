@@ -71,6 +71,8 @@ for name, text in {
     "arrays": "[[directory]]\nname = \"a\"\n[[directory]]\nname = \"b\"\n",
     "inline": "directory = { flavor = \"openldap\" }\n",
     "dates": "[queue]\nretention_days = 1979-05-27T07:32:00Z\n",
+    # A crash input of CI's short run, reduced (TOMLKeyPrecheck.misplacedBrace refuses it).
+    "brace-in-array": "[directory]\nuri = [\"ldaps://a\",} \"ldaps://b\"]\n",
 }.items():
     configs[name] = text.encode()
 

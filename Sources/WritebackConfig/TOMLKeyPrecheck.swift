@@ -5,8 +5,9 @@
 /// which aborts a build with assertions on, the daemon included, at start or at SIGHUP, instead
 /// of refusing the file. Found by `make fuzz` (config target); this refuses those lines first,
 /// as the syntax errors they are. Also a date-time whose `T` is not followed by a digit
-/// (`1979-05-27T-07:32:00Z`: `parse_time: is_decimal_digit(*cp)`). Pure: text in, the first
-/// problem out.
+/// (`1979-05-27T-07:32:00Z`: `parse_time: is_decimal_digit(*cp)`). And a `}` where an array
+/// element should be (`x = [1,}]`, `[}`: `parse_value: !is_value_terminator(*cp)`; found by the
+/// fuzzer's short run in CI). Pure: text in, the first problem out.
 enum TOMLKeyPrecheck {
     struct Problem: Equatable {
         var line: Int
@@ -15,6 +16,67 @@ enum TOMLKeyPrecheck {
     }
 
     static func firstProblem(in text: String) -> Problem? {
+        let keys = firstKeyProblem(in: text)
+        guard let brace = misplacedBrace(in: text) else { return keys }
+        guard let keys else { return brace }
+        return (brace.line, brace.column) < (keys.line, keys.column) ? brace : keys
+    }
+
+    /// The first `}` whose previous significant character (whitespace, line breaks and comments
+    /// skipped) is `[` or `,`, outside strings and comments. Never valid TOML: an array
+    /// element or an inline table's next key is missing (TOML has no trailing comma in inline
+    /// tables); toml++ asserts on it inside an array.
+    static func misplacedBrace(in text: String) -> Problem? {
+        let c = Array(text.unicodeScalars)
+        var line = 1, column = 0
+        var previous: Unicode.Scalar?      // the last significant character outside strings
+        var k = 0
+        func tripled(_ quote: Unicode.Scalar, at i: Int) -> Bool {
+            i + 2 < c.count && c[i] == quote && c[i + 1] == quote && c[i + 2] == quote
+        }
+        // Moves past c[k], keeping line and column.
+        func step() {
+            if c[k] == "\n" { line += 1; column = 0 } else { column += 1 }
+            k += 1
+        }
+        while k < c.count {
+            let ch = c[k]
+            if ch == "#" {
+                while k < c.count, c[k] != "\n" { step() }
+                continue
+            }
+            if (ch == "\"" || ch == "'") && tripled(ch, at: k) {
+                for _ in 0..<3 { step() }
+                while k < c.count, !tripled(ch, at: k) {
+                    if ch == "\"" && c[k] == "\\" && k + 1 < c.count { step() }
+                    step()
+                }
+                for _ in 0..<3 where k < c.count { step() }
+                previous = ch
+                continue
+            }
+            if ch == "\"" || ch == "'" {
+                step()
+                while k < c.count, c[k] != ch, c[k] != "\n" {
+                    if ch == "\"" && c[k] == "\\" && k + 1 < c.count && c[k + 1] != "\n" { step() }
+                    step()
+                }
+                if k < c.count, c[k] == ch { step() }
+                previous = ch
+                continue
+            }
+            step()
+            if ch == " " || ch == "\t" || ch == "\r" || ch == "\n" { continue }
+            if ch == "}", previous == "[" || previous == "," {
+                return Problem(line: line, column: column,
+                               reason: previous == "[" ? "an array element is missing before '}'" : "a value is missing after ','")
+            }
+            previous = ch
+        }
+        return nil
+    }
+
+    static func firstKeyProblem(in text: String) -> Problem? {
         var inMultiline: String?   // the delimiter of the multi-line string we are in
         var arrayDepth = 0         // inside a value array that spans lines: no keys there
         var lineNumber = 0

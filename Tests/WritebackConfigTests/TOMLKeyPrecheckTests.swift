@@ -20,6 +20,15 @@ struct TOMLKeyPrecheckTests {
         ("x = [\n  1979-05-27tx,\n]", 2, 13),
         ("x = {a = 2001-01-01T}", 1, 20),
         ("  [directory.\u{e9}]", 1, 14),
+        ("uri = [\"ldaps://a\",} \"ldaps://b\"]", 1, 20),    // fourth crash input (CI's short run), reduced
+        ("x = [}]", 1, 6),
+        ("x = [\n}]", 2, 1),
+        ("x = [ # c\n}]", 2, 1),
+        ("x = [[}]]", 1, 7),
+        ("x = {a = [}]}", 1, 11),
+        ("x = [\n  1,\n  }\n]", 3, 3),
+        ("[a]\nx = [\t}]", 2, 7),
+        ("x = {a = 1,}", 1, 12),
     ])
     func refused(text: String, line: Int, column: Int) throws {
         let problem = try #require(TOMLKeyPrecheck.firstProblem(in: text))
@@ -38,6 +47,8 @@ struct TOMLKeyPrecheckTests {
         "# [/comment]\n  # a./b",
         "x = \"[/in a string]\" # [/in a comment]",
         "d = 1979-05-27T07:32:00Z\ne = 1979-05-27 07:32:00\nf = 1979-05-27 # T\ng = \"2001-01-01T\"",
+        // `[` or `,` before `}` inside strings and comments is no problem:
+        "a = \"[}\"\nb = '[,}'\nc = \"\"\"\n[\n}\"\"\"\nd = '''[}'''\ne = [ # [}\n  {x = 1}, {y = \"\\\"}\"},\n]\nf = {}\ng = [{}]",
     ])
     func passes(text: String) {
         #expect(TOMLKeyPrecheck.firstProblem(in: text) == nil)
