@@ -7,38 +7,23 @@ import RequestQueue
 /// operation, and the pool's run loop lives and ends with the store.
 final class PostgresDatabase: Sendable {
     let client: PostgresClient
-    /// The queue's claims only: one connection whose commits do not wait for the WAL flush
-    /// (`synchronous_commit = off`). A claim lost to a crash of the server leaves its rows
-    /// pending, where they were, and any later synchronous commit (an intent, an outcome)
-    /// flushes the WAL through it. With the server's fsync on, a claim that waited for its flush
-    /// cost the pick-up bench ~1 ms (SQLite's claims commit the same way: `immediate(durable:)`).
-    /// Nil for the state store.
-    let claimClient: PostgresClient?
     let location: PostgresLocation
     let logger: Logger
-    private let runners: [Task<Void, Never>]
+    private let runner: Task<Void, Never>
 
-    init(url: String, logger: Logger, claims: Bool = false) throws {
+    init(url: String, logger: Logger) throws {
         location = try PostgresLocation.parse(url)
         var quiet = logger
         quiet.logLevel = max(logger.logLevel, .warning)
         self.logger = quiet
         let client = PostgresClient(configuration: try location.clientConfiguration(), backgroundLogger: quiet)
         self.client = client
-        var claimClient: PostgresClient?
-        if claims {
-            var config = try location.clientConfiguration()
-            config.options.maximumConnections = 1
-            config.options.additionalStartupParameters = [("synchronous_commit", "off")]
-            claimClient = PostgresClient(configuration: config, backgroundLogger: quiet)
-        }
-        self.claimClient = claimClient
         // `Task.immediate` runs up to `run()`'s first suspension here, so the client is marked
         // running before any query can lease a connection (postgres-nio otherwise warns once).
-        runners = [client, claimClient].compactMap { $0 }.map { c in Task.immediate { await c.run() } }
+        runner = Task.immediate { await client.run() }
     }
 
-    deinit { for runner in runners { runner.cancel() } }
+    deinit { runner.cancel() }
 
     /// How long one queue or state-store operation may take before it is abandoned with an
     /// error (each is a statement or two that answers in milliseconds). A request waiting for a
@@ -52,13 +37,11 @@ final class PostgresDatabase: Sendable {
     /// Runs `body` with the client; any failure is a `QueueError.storage` for `what`. After
     /// `timeout` the operation is cancelled and abandoned: the caller gets an error even when
     /// the operation ignores its cancellation.
-    /// `claim: true` runs it on `claimClient` (when there is one).
     @discardableResult
-    func run<T: Sendable>(_ what: String, timeout: Duration = operationTimeout, claim: Bool = false,
+    func run<T: Sendable>(_ what: String, timeout: Duration = operationTimeout,
                           _ body: @escaping @Sendable (PostgresClient) async throws -> T) async throws -> T {
-        let client = claim ? (claimClient ?? self.client) : self.client
         do {
-            return try await Self.bounded(by: timeout) { try await body(client) }
+            return try await Self.bounded(by: timeout) { [client] in try await body(client) }
         } catch let error as QueueError {
             throw error
         } catch is OperationTimedOut {
