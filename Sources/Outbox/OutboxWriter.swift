@@ -23,6 +23,7 @@ public actor OutboxWriter: ConfirmationNotifier {
     private let logger: Logger
     private let directory: OutboxDirectory
     private let journal: OutboxJournal
+    private let publisher = FilePublisher(label: "writebackd.outbox.publish")
     private let templates: OutboxTemplates
     private let templateProblems: [OutboxError]
     private let onWritten: (@Sendable () -> Void)?
@@ -109,28 +110,84 @@ public actor OutboxWriter: ConfirmationNotifier {
         try writeBatch([confirmation])[0].get()
     }
 
-    /// Writes each confirmation's messages (file fsynced, renamed into `new/`), then fsyncs
-    /// `new/` once and appends every journal line in one write and one fsync. A confirmation
-    /// that fails alone gets its own error; a failed directory or journal sync fails every
-    /// confirmation of the batch that had lines (their messages are recorded on the next call).
+    /// One message file a confirmation needs, published before its journal line.
+    private struct PlannedFile: Sendable {
+        /// Index of the confirmation in its batch.
+        let owner: Int
+        let name: String
+        let data: Data
+        let audience: String
+        let locale: String
+    }
+
+    /// What one confirmation needs: the files to publish, then the journal lines, and the
+    /// keys those lines mark done.
+    private struct Plan {
+        var files: [PlannedFile] = []
+        var lines: [OutboxJournalLine] = []
+        var keys: Set<String> = []
+        var logger: Logger
+    }
+
+    /// Writes each confirmation's messages (file fsynced, renamed into `new/`; up to
+    /// `FilePublisher.width` files at once), then fsyncs `new/` once and appends every journal
+    /// line in one write and one fsync. A confirmation that fails alone gets its own error; a
+    /// failed directory or journal sync fails every confirmation of the batch that had lines
+    /// (their messages are recorded on the next call).
     func writeBatch(_ confirmations: [Confirmation]) -> [Result<[String], OutboxError>] {
+        // A request id twice in one batch: the repeat runs after the first is recorded, so the
+        // two never publish the same file at once.
+        var seen: Set<String> = []
+        let (first, repeats) = confirmations.indices.reduce(into: ([Int](), [Int]())) { split, i in
+            if seen.insert(confirmations[i].requestId).inserted { split.0.append(i) } else { split.1.append(i) }
+        }
+        guard repeats.isEmpty else {
+            var results = [Result<[String], OutboxError>?](repeating: nil, count: confirmations.count)
+            for part in [first, repeats] {
+                for (i, result) in zip(part, writeBatch(part.map { confirmations[$0] })) { results[i] = result }
+            }
+            return results.map { $0! }
+        }
+
+        let plans = confirmations.enumerated().map { i, confirmation in
+            Result { () throws(OutboxError) in try plan(confirmation, owner: i) }
+        }
+        let files = plans.flatMap { (try? $0.get())?.files ?? [] }
+        let directory = self.directory
+        let published = publisher.publishAll(files) { file in
+            Result { () throws(OutboxError) in try directory.publish(file.data, as: file.name, syncDirectory: false) }
+        }
+        var paths = [[String]](repeating: [], count: confirmations.count)
+        var failed: [Int: OutboxError] = [:]
+        for (file, result) in zip(files, published) {
+            switch result {
+            case .success(let path): paths[file.owner].append(path)
+            case .failure(let error): failed[file.owner] = failed[file.owner] ?? error
+            }
+        }
+
         var results: [Result<[String], OutboxError>] = []
         var lines: [OutboxJournalLine] = []
         var lineOwners: Set<Int> = []
-        var published = false
-        for (i, confirmation) in confirmations.enumerated() {
-            do throws(OutboxError) {
-                let (paths, newLines) = try compose(confirmation)
-                if !paths.isEmpty { published = true }
-                if !newLines.isEmpty { lineOwners.insert(i) }
-                lines += newLines
-                results.append(.success(paths))
-            } catch {
+        for (i, plan) in plans.enumerated() {
+            switch plan {
+            case .failure(let error):
                 results.append(.failure(error))
+            case .success(let plan):
+                if let error = failed[i] { results.append(.failure(error)); continue }
+                if !plan.lines.isEmpty { lineOwners.insert(i) }
+                lines += plan.lines
+                for key in plan.keys { recorded?.insert(key) }
+                for (file, path) in zip(plan.files, paths[i]) {
+                    plan.logger.info("outbox: message written", metadata: [
+                        "file": "\(path)", "audience": "\(file.audience)", "locale": "\(file.locale)",
+                    ])
+                }
+                results.append(.success(paths[i]))
             }
         }
         do throws(OutboxError) {
-            if published { try directory.syncDirectory(directory.path(.new)) }
+            if !paths.allSatisfy(\.isEmpty) { try directory.syncDirectory(directory.path(.new)) }
             try journal.append(lines)
         } catch {
             recorded = nil   // re-read the journal next time: which lines landed is unknown
@@ -141,45 +198,42 @@ public actor OutboxWriter: ConfirmationNotifier {
         return results
     }
 
-    /// One confirmation's messages published (not yet the directory sync) and the journal
-    /// lines they need; marks them done in `recorded`.
-    private func compose(_ confirmation: Confirmation) throws(OutboxError) -> ([String], [OutboxJournalLine]) {
-        var lines: [OutboxJournalLine] = []
+    /// What one confirmation needs written: its message files (not yet published) and its
+    /// journal lines. A message published before a crash whose line never landed is found
+    /// here and only gets its line. Changes nothing on disk or in `recorded`.
+    private func plan(_ confirmation: Confirmation, owner: Int) throws(OutboxError) -> Plan {
         let id = confirmation.requestId
         guard Self.isSafeName(id) else { throw .unsafeRequestID(id) }
         guard let from else { throw .invalidFromAddress(config.from) }
-        // Keys this call adds go to `added` and into `recorded` only at the end: a copy of
-        // `recorded` mutated here would copy the whole set (every request ever confirmed) per
-        // call (the drain profile showed that copy and its release, growing with N), and
-        // a call that throws halfway must not leave its keys marked done.
+        // `recorded` is only read here; a copy mutated per call would copy the whole set (every
+        // request ever confirmed): the drain profile showed that copy growing with N.
         _ = try prepare()
-        var added: Set<String> = []
-        func isDone(_ key: String) -> Bool { recorded?.contains(key) == true || added.contains(key) }
+        var log = logger
+        log[metadataKey: "request_id"] = "\(id)"
+        var plan = Plan(logger: log)
+        func isDone(_ key: String) -> Bool { recorded?.contains(key) == true || plan.keys.contains(key) }
         let composer = ConfirmationComposer(
             from: from, organization: config.organization,
             adminNotify: adminNotify, templates: templates)
         let (slots, invalid) = composer.compose(confirmation)
-        var log = logger
-        log[metadataKey: "request_id"] = "\(id)"
         if !invalid.isEmpty {
             log.warning("outbox: mail addresses ignored", metadata: ["addresses": "\(invalid)"])
         }
-        var written: [String] = []
         for slot in slots {
             switch slot {
             case .skipped(let n, let audience, let locale, let reason):
                 guard !isDone("\(id)-\(n)") else { continue }
-                lines.append(OutboxJournalLine(
+                plan.lines.append(OutboxJournalLine(
                     requestID: id, n: n, event: "skipped", audience: audience, to: [], subject: nil,
                     locale: locale.rawValue, kind: confirmation.kind.rawValue, file: nil, messageID: nil,
                     createdAt: MailDate.rfc3339(Date()), sent: false, skipped: reason))
                 log.info("outbox: no message for the user", metadata: ["reason": "\(reason)"])
-                added.insert("\(id)-\(n)")
+                plan.keys.insert("\(id)-\(n)")
             case .message(let message):
                 let key = "\(id)-\(message.slot)"
                 guard !isDone(key) else { continue }
                 let name = "\(key).eml"
-                var path: String
+                var path = directory.path(.new, name)
                 var createdAt = Date()
                 var sent = false
                 if let folder = directory.locate(name) {
@@ -189,22 +243,19 @@ public actor OutboxWriter: ConfirmationNotifier {
                     sent = folder == .sent
                     log.notice("outbox: recording a message written before a restart", metadata: ["file": "\(path)"])
                 } else {
-                    path = try directory.publish(message.data, as: name, syncDirectory: false)
-                    written.append(path)
+                    plan.files.append(PlannedFile(
+                        owner: owner, name: name, data: message.data,
+                        audience: message.audience.rawValue, locale: message.locale.rawValue))
                 }
-                lines.append(OutboxJournalLine(
+                plan.lines.append(OutboxJournalLine(
                     requestID: id, n: message.slot, event: "written", audience: message.audience,
                     to: message.recipients.map(\.address), subject: message.subject,
                     locale: message.locale.rawValue, kind: confirmation.kind.rawValue, file: path,
                     messageID: "<\(message.messageID)>", createdAt: MailDate.rfc3339(createdAt), sent: sent))
-                added.insert(key)
-                log.info("outbox: message written", metadata: [
-                    "file": "\(path)", "audience": "\(message.audience.rawValue)", "locale": "\(message.locale.rawValue)",
-                ])
+                plan.keys.insert(key)
             }
         }
-        for key in added { recorded?.insert(key) }
-        return (written, lines)
+        return plan
     }
 
     /// Letters, digits, `-` and `_`, starting with a letter or digit: safe as a file name and

@@ -277,18 +277,16 @@ public final class SQLiteRequestQueue: RequestQueueStore {
         do {
             return try await pool.writeWithoutTransaction { db in
                 if !durable { try db.execute(sql: "PRAGMA synchronous = NORMAL") }
-                var result: T?
-                do {
+                let outcome = Result { () throws -> T in
+                    var result: T?
                     try db.inTransaction(.immediate) {
                         result = try body(db)
                         return .commit
                     }
-                } catch {
-                    if !durable { try db.execute(sql: "PRAGMA synchronous = FULL") }
-                    throw error
+                    return result!
                 }
-                if !durable { try db.execute(sql: "PRAGMA synchronous = FULL") }
-                return result!
+                if !durable { try db.execute(sql: "PRAGMA synchronous = FULL") }   // committed or not
+                return try outcome.get()
             }
         } catch {
             throw SQLiteFiles.storage(path, error)

@@ -191,8 +191,11 @@ enum BenchError: Error, CustomStringConvertible {
 enum BenchProcess {
     struct Result { var status: Int32; var stdout: String; var stderr: String }
 
+    /// A new directory under `$TMPDIR` (default `/tmp`): `scripts/bench.sh` points it at a
+    /// fresh journaled ext4 so the daemon's files live on what a Debian server has.
     static func tempDir() throws -> String {
-        var template = Array("/tmp/wbbench.XXXXXX".utf8CString)
+        let parent = ProcessInfo.processInfo.environment["TMPDIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
+        var template = Array("\(parent)/wbbench.XXXXXX".utf8CString)
         guard let p = mkdtemp(&template) else { throw BenchError.failed("mkdtemp") }
         return String(cString: p)
     }

@@ -137,6 +137,37 @@ struct OutboxWriterTests {
         #expect(OutboxFixture.journal(dir).count == 1)
     }
 
+    @Test("a batch: files written several at once, results in order, a repeated id written once, one failure stays alone")
+    func batch() async throws {
+        let dir = OutboxFixture.temporaryDirectory("batch")
+        defer { OutboxFixture.remove(dir) }
+        let writer = OutboxWriter(config: OutboxFixture.config(dir), logger: logger)
+        let ids = (0..<24).map { _ in UUID().uuidString.lowercased() }
+        let blocked = ids[5]
+        try await writer.confirm(OutboxFixture.confirmation(id: UUID().uuidString.lowercased()))   // creates folders
+        // A directory where message 1's temporary file goes: that publish fails.
+        try FileManager.default.createDirectory(atPath: "\(dir)/tmp/\(blocked)-1.eml.\(getpid()).tmp", withIntermediateDirectories: false)
+        let batch = ids.map { OutboxFixture.confirmation(id: $0) } + [OutboxFixture.confirmation(id: ids[0]), OutboxFixture.confirmation(id: "../x")]
+        let results = await writer.writeBatch(batch)
+        #expect(results.count == 26)
+        for (i, result) in results.enumerated() {
+            switch i {
+            case 5: #expect(throws: OutboxError.self) { try result.get() }
+            case 24: #expect(try result.get().isEmpty)   // the repeat: already written by the first
+            case 25: #expect(throws: OutboxError.unsafeRequestID("../x")) { try result.get() }
+            default: #expect(try result.get() == ["\(dir)/new/\(ids[i])-1.eml"])
+            }
+        }
+        #expect(OutboxFixture.files(dir, "new").count == 24)   // 23 + the first call's
+        #expect(OutboxFixture.journal(dir).count == 24)
+        #expect(!OutboxFixture.journal(dir).contains { $0["request_id"] as? String == blocked })
+        // Once the obstacle is gone the failed one is written, and nothing else again.
+        try FileManager.default.removeItem(atPath: "\(dir)/tmp/\(blocked)-1.eml.\(getpid()).tmp")
+        let again = await writer.writeBatch(ids.map { OutboxFixture.confirmation(id: $0) })
+        #expect(again.map { (try? $0.get())?.count } == ids.map { $0 == blocked ? 1 : 0 })
+        #expect(OutboxFixture.journal(dir).count == 25)
+    }
+
     @Test("directories are 0750 and files 0640 whatever the umask")
     func modes() async throws {
         let dir = OutboxFixture.temporaryDirectory("modes") + "/outbox"
