@@ -16,10 +16,21 @@
 #     event-driven (inotify / NOTIFY) against polling alone, and the daemon's idle CPU after each
 #     (BENCH_PICKUP_REQUESTS, default 200; BENCH_IDLE_SECONDS, default 60).
 #   BENCH_ONLY=drain (or directory, policy, audit, pickup; comma separated) runs a subset.
+#   BENCH_JOURNALED_FS=1 (root): the drain's and pick-up's files (queue, state, outbox, audit,
+#     slapd's database) on a fresh loop-mounted ext4 with a journal, as a Debian server has,
+#     instead of $TMPDIR or /tmp (scripts/testenv/journaled-fs.sh says why).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/release-build.sh
 bin=$(swift build -c release --show-bin-path)
+if [ "${BENCH_JOURNALED_FS:-0}" = 1 ]; then
+  fsdir=$(mktemp -d /tmp/wb-journaled.XXXXXX)
+  trap 'scripts/testenv/journaled-fs.sh stop "$fsdir"; rmdir "$fsdir" 2>/dev/null || true' EXIT
+  export TMPDIR=$(scripts/testenv/journaled-fs.sh start "$fsdir" | sed -n 's/^MOUNT=//p')
+fi
+work=${TMPDIR:-/tmp}
+echo "work files under $work: $(findmnt -no FSTYPE,SOURCE --target "$work" | tr -s ' ')$(
+  dev=$(findmnt -no SOURCE --target "$work"); dumpe2fs -h "$dev" 2>/dev/null | grep -q has_journal && echo ', journal' || echo ', no journal')"
 only=${BENCH_ONLY:-directory,policy,audit,drain,pickup}
 want() { [[ ",$only," == *",$1,"* ]]; }
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -87,11 +87,16 @@ public final class PostgresRequestQueue: RequestQueueStore {
         }
     }
 
-    public func recordIntent(id: String, owner: String, stamp: String?) async throws {
+    public func recordIntent(id: String, owner: String, stamp: String?, userKey: String? = nil) async throws {
         try await db.run("record intent") { [self] client in
             var n = 0
-            for try await _ in try await client.execute(PostgresStatements.RecordIntent(stamp: stamp, id: id, owner: owner), logger: db.logger) {
-                n += 1
+            do {
+                for try await _ in try await client.execute(
+                    PostgresStatements.RecordIntent(stamp: stamp, id: id, owner: owner, userKey: userKey), logger: db.logger) {
+                    n += 1
+                }
+            } catch where PostgresStoreError.isUniqueViolation(error) {
+                throw QueueError.userBusy(id: id)   // reset_requests_user_intent: another row's intent holds the account
             }
             guard n == 1 else { throw QueueError.notOwner(id: id) }
         }
@@ -128,6 +133,7 @@ public final class PostgresRequestQueue: RequestQueueStore {
                 directory = COALESCE(\(directory), directory),
                 intent_recorded = intent_recorded AND NOT \(withdrawingIntent),
                 intent_stamp = CASE WHEN \(withdrawingIntent) THEN NULL ELSE intent_stamp END,
+                user_key = CASE WHEN \(withdrawingIntent) THEN NULL ELSE user_key END,
                 updated_at = clock_timestamp()
             WHERE id = \(id) AND state = 'in_progress' AND lease_owner = \(owner) RETURNING id
             """)

@@ -61,6 +61,15 @@ enum PostgresSchema {
     ]),
     // Which daemon recorded the outcome (`requests --owner`, several daemons on one queue).
     Migration(id: "v3-completed-by", statements: ["ALTER TABLE reset_requests ADD COLUMN completed_by TEXT"]),
+    // The account an intent is for (`recordIntent`'s `userKey`): one open intent per account,
+    // whichever daemon holds it.
+    Migration(id: "v4-user-key", statements: [
+        "ALTER TABLE reset_requests ADD COLUMN user_key TEXT",
+        """
+        CREATE UNIQUE INDEX reset_requests_user_intent ON reset_requests (user_key)
+            WHERE intent_recorded AND state IN ('pending','in_progress')
+        """,
+    ]),
     ]
 
     /// `[queue] notify_channel`'s default; its trigger is part of the schema.

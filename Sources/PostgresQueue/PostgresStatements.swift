@@ -63,15 +63,15 @@ enum PostgresStatements {
     /// row is still `owner`'s.
     struct RecordIntent: PostgresPreparedStatement {
         static let sql = """
-            UPDATE reset_requests SET intent_recorded = true, intent_stamp = $1, updated_at = clock_timestamp()
+            UPDATE reset_requests SET intent_recorded = true, intent_stamp = $1, user_key = $4, updated_at = clock_timestamp()
             WHERE id = $2 AND state = 'in_progress' AND lease_owner = $3 RETURNING id
             """
         typealias Row = String
-        let stamp: String?, id: String, owner: String
+        let stamp: String?, id: String, owner: String, userKey: String?
 
         func makeBindings() throws -> PostgresBindings {
-            var b = PostgresBindings(capacity: 3)
-            b.append(stamp); b.append(id); b.append(owner)
+            var b = PostgresBindings(capacity: 4)
+            b.append(stamp); b.append(id); b.append(owner); b.append(userKey)
             return b
         }
 

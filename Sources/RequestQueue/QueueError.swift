@@ -10,6 +10,9 @@ public enum QueueError: Error, Sendable, Hashable, CustomStringConvertible {
     case fileNotFound(path: String)
     /// A producer row with this id exists already (the id is the idempotency key).
     case duplicateID(String)
+    /// Another request's intent holds the same directory account (`recordIntent`'s
+    /// `userKey`): this one waits until that write is settled.
+    case userBusy(id: String)
     /// The database refused an operation.
     case storage(path: String, reason: String)
 
@@ -19,6 +22,7 @@ public enum QueueError: Error, Sendable, Hashable, CustomStringConvertible {
         case .missingPath(let section): "[\(section)] path is not set"
         case .fileNotFound(let path): "\(path): no such queue file"
         case .duplicateID(let id): "request \(id) is already queued"
+        case .userBusy(let id): "request \(id): another request for the same account is being written; waiting for it"
         case .storage(let path, let reason): "\(path): \(reason)"
         }
     }

@@ -51,6 +51,14 @@ enum QueueSchema {
         migrator.registerMigration("v4-completed-by") { db in
             try db.execute(sql: "ALTER TABLE reset_requests ADD COLUMN completed_by TEXT")
         }
+        // The account an intent is for (`recordIntent`'s `userKey`): one open intent per account.
+        migrator.registerMigration("v5-user-key") { db in
+            try db.execute(sql: """
+                ALTER TABLE reset_requests ADD COLUMN user_key TEXT;
+                CREATE UNIQUE INDEX reset_requests_user_intent ON reset_requests (user_key)
+                    WHERE intent_recorded = 1 AND state IN ('pending','in_progress');
+                """)
+        }
         return migrator
     }
 }

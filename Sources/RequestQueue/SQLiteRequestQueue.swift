@@ -160,12 +160,16 @@ public final class SQLiteRequestQueue: RequestQueueStore {
         }
     }
 
-    public func recordIntent(id: String, owner: String, stamp: String?) async throws {
+    public func recordIntent(id: String, owner: String, stamp: String?, userKey: String? = nil) async throws {
         try await grouped { db in
-            try db.cachedExecute(sql: """
-                UPDATE reset_requests SET intent_recorded = 1, intent_stamp = ?, updated_at = \(QueueTime.sqlNow)
-                WHERE id = ? AND state = 'in_progress' AND lease_owner = ?
-                """, arguments: [stamp, id, owner])
+            do {
+                try db.cachedExecute(sql: """
+                    UPDATE reset_requests SET intent_recorded = 1, intent_stamp = ?, user_key = ?, updated_at = \(QueueTime.sqlNow)
+                    WHERE id = ? AND state = 'in_progress' AND lease_owner = ?
+                    """, arguments: [stamp, userKey, id, owner])
+            } catch let error as DatabaseError where error.resultCode == .SQLITE_CONSTRAINT {
+                throw QueueError.userBusy(id: id)   // reset_requests_user_intent: another row's intent holds the account
+            }
             guard db.changesCount == 1 else { throw QueueError.notOwner(id: id) }
         }
     }
@@ -201,10 +205,11 @@ public final class SQLiteRequestQueue: RequestQueueStore {
                     not_before = ?, attempts = attempts + ?, last_error = COALESCE(?, last_error),
                     directory = COALESCE(?, directory), updated_at = \(QueueTime.sqlNow),
                     intent_recorded = CASE WHEN ? THEN 0 ELSE intent_recorded END,
-                    intent_stamp = CASE WHEN ? THEN NULL ELSE intent_stamp END
+                    intent_stamp = CASE WHEN ? THEN NULL ELSE intent_stamp END,
+                    user_key = CASE WHEN ? THEN NULL ELSE user_key END
                 WHERE id = ? AND state = 'in_progress' AND lease_owner = ?
                 """, arguments: [QueueTime.format(notBefore), countAttempt ? 1 : 0, lastError, directory, withdrawingIntent, withdrawingIntent,
-                                 id, owner])
+                                 withdrawingIntent, id, owner])
             guard db.changesCount == 1 else { throw QueueError.notOwner(id: id) }
         }
     }

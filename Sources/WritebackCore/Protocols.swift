@@ -142,7 +142,12 @@ public protocol RequestQueueStore: Sendable {
     /// of other directories' newer rows (head-of-line blocking under slow commits).
     func claim(limit: Int, owner: String, lease: Duration, now: Date, skippingDirectories: [String]) async throws -> [ClaimedRequest]
     /// Durably records, before the directory write, that the write is about to happen.
-    func recordIntent(id: String, owner: String, stamp: String?) async throws
+    /// `userKey` names the directory account being written (`RequestProcessor.userKey`): while
+    /// a row holds an intent for it (in progress, or given back with its write's outcome
+    /// unknown), no other row's intent for it is recorded; that throws `userBusy` instead.
+    /// So two daemons on one queue (or two spellings of one user in one daemon) never write
+    /// one account at once, and a write whose outcome is unknown is settled before the next.
+    func recordIntent(id: String, owner: String, stamp: String?, userKey: String?) async throws
     /// Makes the request terminal with `outcome`: redacts the sealed fields of `payload`,
     /// clears `signature`, sets `completed_at`, in one transaction. `directory`: the
     /// configured directory it was routed to (shown by `requests`), nil to leave it.

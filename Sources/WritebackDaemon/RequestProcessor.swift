@@ -2,6 +2,7 @@ import AuditTrail
 import Foundation
 import Logging
 import RequestCodec
+import RequestQueue
 import WritebackCore
 import WritebackPolicy
 
@@ -267,7 +268,10 @@ public struct RequestProcessor: Sendable {
         //     bench` pickup): the intent's commit was 0.4 ms (SQLite) to 1.0 ms (PostgreSQL) in
         //     series after the rules.
         let stamp = user.passwordStamp
-        let intent = Task.immediate { [queue, owner] in try await queue.recordIntent(id: claimed.id, owner: owner, stamp: stamp) }
+        let userKey = Self.userKey(directory: at.lane.name, user: user)
+        let intent = Task.immediate { [queue, owner] in
+            try await queue.recordIntent(id: claimed.id, owner: owner, stamp: stamp, userKey: userKey)
+        }
         let ruling = await checkRules(claimed, request: request, user: user, at: at, newPassword: newPassword, runtime: runtime, now: now)
         audit.steps.mark(.rules)
         let intentResult = await intent.result
@@ -279,7 +283,15 @@ public struct RequestProcessor: Sendable {
 
         // 8b. The intent durable, then the write. (A request whose rules have run goes on to
         //     its write also after SIGTERM: a millisecond, and its checks' work is not lost.)
-        if case .failure(let error) = intentResult { return storeFailure("queue (intent)", error, now: now) }
+        if case .failure(let error) = intentResult {
+            // Another request (another daemon's, or another spelling of this user) is writing
+            // this account, or its write's outcome is not known yet: soon again, no attempt.
+            if case QueueError.userBusy = error {
+                return .release(notBefore: now.addingTimeInterval(Backoff.userBusy()), countAttempt: false,
+                                reason: "another request for this account is being written")
+            }
+            return storeFailure("queue (intent)", error, now: now)
+        }
         audit.steps.mark(.intent)
         let write = PasswordWrite(kind: request.kind, newPassword: newPassword, oldPassword: oldPassword,
                                   unlock: request.kind == .unlock || request.unlock, mustChange: request.mustChangeAtNextLogon)
@@ -364,6 +376,12 @@ public struct RequestProcessor: Sendable {
     }
 
     /// The queue or state store failed: give the row back without counting an attempt.
+    /// The account a write goes to, as `recordIntent` guards it: the directory's name and the
+    /// entry's normalised DN (two spellings of one user, or two daemons, meet here).
+    static func userKey(directory: String, user: DirectoryUser) -> String {
+        "\(directory)|\(DirectoryUser.normalize(dn: user.dn))"
+    }
+
     func storeFailure(_ what: String, _ error: any Error, now: Date) -> Step {
         let message = "\(what): \(error)"
         logger.error("store error; request released", metadata: ["error": "\(message)"])
@@ -388,4 +406,8 @@ enum Backoff {
 
     /// Every connection of the request's directory is busy: soon, after the ones in flight.
     static func laneBusy() -> TimeInterval { Double.random(in: 0.2...0.5) }
+
+    /// Another request holds the account's intent: after that write is recorded (milliseconds),
+    /// or, when its outcome is unknown, once it has been settled.
+    static func userBusy() -> TimeInterval { Double.random(in: 0.2...0.5) }
 }

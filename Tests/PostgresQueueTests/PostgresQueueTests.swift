@@ -97,6 +97,22 @@ struct PostgresQueueTests {
         }
     }
 
+    @Test("one open intent per account across daemons: a second request for it waits until the first is settled")
+    func userKey() async throws {
+        try await withPostgres { pg in
+            let queue = try await PostgresRequestQueue(url: pg.url, logger: Self.logger)
+            var rows: [String] = []
+            for _ in 0..<3 {
+                let (request, _) = try row()
+                try await queue.enqueue(id: request.id, payload: request.payload, signature: request.signature)
+                rows.append(request.id)
+                try await Task.sleep(for: .milliseconds(5))
+            }
+            let problems = try await UserKeyScenario.run(queue, rows: rows) { error, id in (error as? QueueError) == .userBusy(id: id) }
+            #expect(problems == [])
+        }
+    }
+
     @Test("a producer inserting only id, payload, signature with psql makes a pending row the daemon claims")
     func psqlProducer() async throws {
         try await withPostgres { pg in

@@ -2,6 +2,7 @@ import Foundation
 import RequestCodec
 import RequestQueue
 import Testing
+import TestSupport
 import WritebackCore
 #if canImport(Glibc)
 import Glibc
@@ -51,6 +52,15 @@ struct SQLiteRequestQueueTests {
         await #expect(throws: QueueError.notOwner(id: a.id)) { try await f.queue.complete(id: a.id, owner: "w1", outcome: .succeeded, now: now) }
         try await f.queue.complete(id: a.id, owner: "w3", outcome: .succeeded, now: now)
         #expect(try await f.queue.summary(id: a.id)?.state == .succeeded)
+    }
+
+    @Test("one open intent per account: a second request for it waits until the first is settled")
+    func userKey() async throws {
+        let f = try QueueFixture()
+        var rows: [String] = []
+        for _ in 0..<3 { rows.append(try await f.enqueueReset().row.id); try await Task.sleep(for: .milliseconds(5)) }
+        let problems = try await UserKeyScenario.run(f.queue, rows: rows) { error, id in (error as? QueueError) == .userBusy(id: id) }
+        #expect(problems == [])
     }
 
     @Test("claim skips rows routed to a busy directory (hostile names too); first claim only before any give-back")
