@@ -34,6 +34,8 @@ public final class QueueWorkerService: Service, Sendable {
     /// Free worker slots; `workers - count` requests are in flight.
     private let freeSlots: Mutex<[Int]>
     private let stopping = Atomic<Bool>(false)
+    /// The leases of the requests in flight.
+    let leases = LeaseKeeper()
 
     init(processor: RequestProcessor, queue: any RequestQueueStore, state: DaemonState, systemd: SystemdNotifier, logger: Logger, workers: Int,
          wakeSource: any QueueWakeSource = PollOnlyWakeSource()) {
@@ -52,33 +54,18 @@ public final class QueueWorkerService: Service, Sendable {
     /// Wakes the poller now (after resume, or when a worker is free).
     public func poke() { waker.wake() }
 
-    /// Runs `request` through the pipeline while a side task renews its lease every third of
-    /// the lease, so a request slower than its lease (a slow DC, a long readback) is never
-    /// claimed a second time while it is still being worked on. The renewal stops as soon as
-    /// the request is recorded or given back (the row is then no longer held).
-    func processHoldingLease(_ request: ClaimedRequest, lease: Duration, gate: IntentGate? = nil) async {
-        await withDiscardingTaskGroup { group in
-            group.addTask(executorPreference: globalConcurrentExecutor) {
-                while true {
-                    do { try await Task.sleep(for: lease / 3) } catch { return }
-                    do {
-                        try await self.queue.renewLease(id: request.id, owner: self.processor.owner, lease: lease, now: Date())
-                    } catch QueueError.notOwner {
-                        return  // recorded or given back meanwhile
-                    } catch {
-                        self.logger.warning("cannot renew a request's lease; trying again", metadata: ["request_id": "\(request.id)", "error": "\(error)"])
-                    }
-                }
-            }
-            if request.intentRecorded {
-                var lockTaken: (@Sendable () -> Void)?
-                if let gate { lockTaken = { gate.arrive() } }
-                await processor.process(request, lockTaken: lockTaken)
-            } else {
-                await gate?.wait()
-                await processor.process(request)
-            }
-            group.cancelAll()
+    /// Runs `request` through the pipeline while `leases` keeps its lease, until it is
+    /// recorded or given back (the row is then no longer held).
+    func processHoldingLease(_ request: ClaimedRequest, gate: IntentGate? = nil) async {
+        leases.hold(request.id)
+        defer { leases.drop(request.id) }
+        if request.intentRecorded {
+            var lockTaken: (@Sendable () -> Void)?
+            if let gate { lockTaken = { gate.arrive() } }
+            await processor.process(request, lockTaken: lockTaken)
+        } else {
+            await gate?.wait()
+            await processor.process(request)
         }
     }
 
@@ -106,6 +93,11 @@ public final class QueueWorkerService: Service, Sendable {
         // The wake source runs beside the loop and is cancelled once the loop has stopped.
         let wakeTask = Task { [wakeSource, waker] in await wakeSource.run { waker.wake() } }
         defer { wakeTask.cancel() }
+        // The lease keeper outlives the loop: the requests in flight at shutdown keep theirs.
+        let leaseTask = Task { [leases, queue, processor, logger, state] in
+            await leases.run(queue: queue, owner: processor.owner, logger: logger) { .seconds(state.runtime.config.queue.leaseSeconds) }
+        }
+        defer { leaseTask.cancel() }
         await withGracefulShutdownHandler {
             await withDiscardingTaskGroup { group in
                 while !stopping.load(ordering: .acquiring) {
@@ -146,12 +138,11 @@ public final class QueueWorkerService: Service, Sendable {
                             // claim() returned at most `limit` rows, so a slot is free (were one
                             // missing, the request would still run, just without affinity).
                             let slot = freeSlots.withLock { $0.popLast() }
-                            let lease = Duration.seconds(config.leaseSeconds)
                             // One directory: prefer slot i's connection thread. Several: the
                             // processor prefers its lane's once it knows the directory.
                             let single = processor.lanes.count == 1 ? processor.lanes[0].directory : nil
                             group.addTask(executorPreference: slot.flatMap { single?.taskExecutor(forWorker: $0) }) {
-                                await self.processHoldingLease(request, lease: lease, gate: gate)
+                                await self.processHoldingLease(request, gate: gate)
                                 if let slot { self.freeSlots.withLock { $0.append(slot) } }
                                 self.waker.wake()
                             }
