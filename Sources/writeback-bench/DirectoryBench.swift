@@ -16,19 +16,6 @@ struct DirectoryBench {
     var connections = 4
     var ldappasswdUsers = 200
 
-    init(arguments: [String]) throws {
-        var it = arguments.makeIterator()
-        while let a = it.next() {
-            guard let v = it.next().flatMap(Int.init), v > 0 else { throw BenchError.usage("\(a) needs a positive number") }
-            switch a {
-            case "--users": users = v
-            case "--connections": connections = v
-            case "--ldappasswd-users": ldappasswdUsers = v
-            default: throw BenchError.usage("unknown option \(a)")
-            }
-        }
-    }
-
     func run() async throws {
         let root = Self.repositoryRoot()
         let dir = try BenchProcess.tempDir()
@@ -177,10 +164,9 @@ struct DirectoryBench {
 }
 
 enum BenchError: Error, CustomStringConvertible {
-    case usage(String), failed(String)
+    case failed(String)
     var description: String {
         switch self {
-        case .usage(let m): "usage: \(m)"
         case .failed(let m): m
         }
     }

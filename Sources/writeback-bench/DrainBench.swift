@@ -28,31 +28,6 @@ struct DrainBench {
     var binDir = ""
     var resultsDir = "bench/results"
 
-    init(arguments: [String]) throws {
-        var it = arguments.makeIterator()
-        while let a = it.next() {
-            guard let v = it.next() else { throw BenchError.usage("\(a) needs a value") }
-            if a == "--bin-dir" { binDir = v; continue }
-            if a == "--results-dir" { resultsDir = v; continue }
-            if a == "--scales" {
-                scales = v.split(separator: ",").compactMap { Int($0) }.filter { $0 > 0 }
-                guard !scales.isEmpty else { throw BenchError.usage("--scales needs numbers, e.g. 1000,10000") }
-                continue
-            }
-            guard let n = Int(v), n >= 0 else { throw BenchError.usage("\(a) needs a number") }
-            switch a {
-            case "--requests": requests = max(1, n)
-            case "--latency-requests": latencyRequests = n
-            case "--history-requests": historyRequests = n
-            case "--fsync-requests": fsyncRequests = n
-            case "--ldappasswd-users": ldappasswdUsers = n
-            case "--connections": connections = max(1, n)
-            default: throw BenchError.usage("unknown option \(a)")
-            }
-        }
-        if binDir.isEmpty { throw BenchError.usage("--bin-dir DIR (the release build holding writebackd) is required") }
-    }
-
     /// Hands out consecutive blocks of untouched bench users.
     struct UserBlocks {
         var next = 1

@@ -18,31 +18,6 @@ struct DrainCompare {
     /// such as WRITEBACKD_REQUESTS_PER_CONNECTION compared on one build.
     var candidateEnvironment: [String: String] = [:]
 
-    init(arguments: [String]) throws {
-        var it = arguments.makeIterator()
-        while let a = it.next() {
-            guard let v = it.next() else { throw BenchError.usage("\(a) needs a value") }
-            switch a {
-            case "--bin-dir": binDir = v
-            case "--baseline-bin-dir": baselineDir = v
-            case "--results-dir": resultsDir = v
-            case "--env":
-                guard let eq = v.firstIndex(of: "="), eq != v.startIndex else { throw BenchError.usage("--env needs KEY=VALUE") }
-                candidateEnvironment[String(v[..<eq])] = String(v[v.index(after: eq)...])
-            case "--requests", "--rounds", "--connections":
-                guard let n = Int(v), n > 0 else { throw BenchError.usage("\(a) needs a positive number") }
-                if a == "--requests" { requests = n } else if a == "--rounds" { rounds = n } else { connections = n }
-            default: throw BenchError.usage("unknown option \(a)")
-            }
-        }
-        if binDir.isEmpty || baselineDir.isEmpty {
-            throw BenchError.usage("--bin-dir DIR (the candidate build) and --baseline-bin-dir DIR (the build to compare with) are required")
-        }
-        for dir in [binDir, baselineDir] where !FileManager.default.isExecutableFile(atPath: dir + "/writebackd") {
-            throw BenchError.usage("\(dir)/writebackd is not an executable")
-        }
-    }
-
     /// Median of a non-empty list.
     static func median(_ values: [Double]) -> Double {
         let s = values.sorted()

@@ -27,20 +27,6 @@ struct FaultsBench {
                                  fullDrain: 300, fullHoldSeconds: 3, hostile: 120, good: 100, victims: 20, replays: 10)
     }
 
-    init(arguments: [String]) throws {
-        var it = arguments.makeIterator()
-        while let a = it.next() {
-            switch a {
-            case "--short": short = true
-            case "--bin-dir": binDir = it.next() ?? ""
-            case "--results-dir": resultsDir = it.next() ?? resultsDir
-            case "--only": only = Set((it.next() ?? "").split(separator: ",").map(String.init))
-            default: throw BenchError.usage("unknown option \(a)")
-            }
-        }
-        if binDir.isEmpty { throw BenchError.usage("--bin-dir DIR (the build holding writebackd) is required") }
-    }
-
     static func pad(_ s: String, _ width: Int) -> String { s + String(repeating: " ", count: max(0, width - s.count)) }
 
     func wants(_ name: String) -> Bool { only?.contains(name) ?? true }

@@ -30,25 +30,6 @@ struct PickupBench {
     /// Which backends: both, or only "sqlite" or "postgres" (`--backend`).
     var backend = "both"
 
-    init(arguments: [String]) throws {
-        var it = arguments.makeIterator()
-        while let a = it.next() {
-            if a == "--backend" {
-                guard let b = it.next(), ["both", "sqlite", "postgres"].contains(b) else { throw BenchError.usage("--backend needs both, sqlite or postgres") }
-                backend = b
-                continue
-            }
-            guard let v = it.next().flatMap(Int.init), v > 0 else { throw BenchError.usage("\(a) needs a positive number") }
-            switch a {
-            case "--requests": requests = v
-            case "--idle-seconds": idleSeconds = v
-            case "--poll-interval-ms": pollIntervalMs = v
-            case "--terminal-poll-us": terminalPollUs = v
-            default: throw BenchError.usage("unknown option \(a)")
-            }
-        }
-    }
-
     struct Case { var name: String; var postgres: Bool; var events: Bool }
     struct Figures: Codable {
         /// `p50Ms`/`p99Ms`/`maxMs`: enqueue → the row terminal (what the portal sees);
