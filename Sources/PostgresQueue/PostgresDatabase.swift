@@ -10,10 +10,8 @@ final class PostgresDatabase: Sendable {
     let location: PostgresLocation
     let logger: Logger
     private let runner: Task<Void, Never>
-    /// The queue's claims (`run(claim: true)`); nil for the state store.
-    private let claims: ClaimConnection?
 
-    init(url: String, logger: Logger, claims: Bool = false) throws {
+    init(url: String, logger: Logger) throws {
         location = try PostgresLocation.parse(url)
         var quiet = logger
         quiet.logLevel = max(logger.logLevel, .warning)
@@ -23,7 +21,6 @@ final class PostgresDatabase: Sendable {
         // `Task.immediate` runs up to `run()`'s first suspension here, so the client is marked
         // running before any query can lease a connection (postgres-nio otherwise warns once).
         runner = Task.immediate { await client.run() }
-        self.claims = claims ? ClaimConnection(configuration: try location.clientConfiguration(), logger: quiet) : nil
     }
 
     deinit { runner.cancel() }
@@ -40,18 +37,11 @@ final class PostgresDatabase: Sendable {
     /// Runs `body` with the client; any failure is a `QueueError.storage` for `what`. After
     /// `timeout` the operation is cancelled and abandoned: the caller gets an error even when
     /// the operation ignores its cancellation.
-    /// `claim: true` runs it on the claim connection once that has answered (`ClaimConnection`).
     @discardableResult
-    func run<T: Sendable>(_ what: String, timeout: Duration = operationTimeout, claim: Bool = false,
+    func run<T: Sendable>(_ what: String, timeout: Duration = operationTimeout,
                           _ body: @escaping @Sendable (PostgresClient) async throws -> T) async throws -> T {
-        let claimClient = claim ? claims?.ready : nil
         do {
-            do {
-                return try await Self.bounded(by: timeout) { [client] in try await body(claimClient ?? client) }
-            } catch {
-                if claimClient != nil { claims?.failed() }
-                throw error
-            }
+            return try await Self.bounded(by: timeout) { [client] in try await body(client) }
         } catch let error as QueueError {
             throw error
         } catch is OperationTimedOut {

@@ -22,7 +22,7 @@ public final class PostgresRequestQueue: RequestQueueStore {
     /// Connects and creates or migrates the schema (`migrate: false` for read-only tools).
     public init(url: String, retentionDays: Int = 30, notifyChannel: String = PostgresRequestQueue.defaultNotifyChannel,
                 logger: Logger, migrate: Bool = true) async throws {
-        db = try PostgresDatabase(url: url, logger: logger, claims: migrate)   // read-only tools never claim
+        db = try PostgresDatabase(url: url, logger: logger)
         self.retentionDays = retentionDays
         self.notifyChannel = NotifyChannel.isValid(notifyChannel) ? notifyChannel : ""
         if migrate {
@@ -53,7 +53,7 @@ public final class PostgresRequestQueue: RequestQueueStore {
 
     public func claim(limit: Int, owner: String, lease: Duration, now: Date, skippingDirectories: [String]) async throws -> [ClaimedRequest] {
         let expiry = now.addingTimeInterval(lease.timeInterval)
-        return try await db.run("claim", claim: true) { [self] client in
+        return try await db.run("claim") { [self] client in
             // Rows held by a process of this host that no longer exists are free now. Looked
             // for at most once a second (`holderCheck`): the claim itself is then one statement,
             // one round trip (measured, `make bench` pickup: the transaction of four cost about
