@@ -77,16 +77,27 @@ mkdir -p "$dir/sock"
 dir=$(cd "$dir" && pwd)
 if [ -n "$durable" ]; then touch "$dir/durable"; else rm -f "$dir/durable"; fi
 [ "$(id -u)" = 0 ] && chown -R postgres: "$dir"
-port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 as_pg "$bin/initdb" -D "$dir/data" -U writebackd --auth=trust -E UTF8 --no-instructions >"$dir/initdb.log" 2>&1 \
     || { cat "$dir/initdb.log" >&2; exit 1; }
 cat >"$dir/data/pg_hba.conf" <<HBA
 local all all trust
 host  all all 127.0.0.1/32 trust
 HBA
-echo "$port" >"$dir/port"
-as_pg "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 30 -o "$(server_options "$port" "$dir")" \
-    start >/dev/null || { cat "$dir/server.log" >&2; exit 1; }
+# A free loopback port, chosen only now (initdb takes seconds, and meanwhile any process may be
+# given that port for a connection of its own); if it is taken before the server binds it, try
+# another (a loaded full test run once lost a port this way).
+for attempt in 1 2 3 4 5; do
+    port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+    echo "$port" >"$dir/port"
+    rm -f "$dir/server.log"   # pg_ctl creates it again, as the server's user
+    if as_pg "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 30 -o "$(server_options "$port" "$dir")" start >/dev/null; then
+        break
+    fi
+    if [ "$attempt" = 5 ] || ! grep -q "could not create any TCP/IP sockets" "$dir/server.log"; then
+        cat "$dir/server.log" >&2; exit 1
+    fi
+    echo "postgres.sh: port $port was taken before the server bound it; trying another" >&2
+done
 as_pg "$bin/createdb" -h "$dir/sock" -p "$port" -U writebackd writeback
 pid=$(head -1 "$dir/data/postmaster.pid")
 if [ -n "$watch_pid" ]; then
