@@ -14,15 +14,35 @@ import WritebackCore
 /// The loop wakes every sixth of the lease and renews each request held for at least a third
 /// of it, so a lease is renewed between a third and a half of the way through, never at its end.
 final class LeaseKeeper: Sendable {
-    /// Request id → when it was claimed or last renewed.
-    private let held = Mutex<[String: ContinuousClock.Instant]>([:])
+    /// One claim of a request: `drop` ends only the claim `hold` began, so a row given back and
+    /// claimed again before the first claim's task has ended keeps its new lease.
+    struct Hold: Sendable, Hashable {
+        fileprivate let id: String
+        fileprivate let claim: UInt64
+    }
 
-    func hold(_ id: String) { held.withLock { $0[id] = .now } }
-    func drop(_ id: String) { _ = held.withLock { $0.removeValue(forKey: id) } }
+    /// Request id → (which claim, when it was claimed or last renewed).
+    private let held = Mutex<(next: UInt64, table: [String: (claim: UInt64, since: ContinuousClock.Instant)])>((0, [:]))
 
-    /// The ids held for at least `age`.
-    func due(olderThan age: Duration, now: ContinuousClock.Instant = .now) -> [String] {
-        held.withLock { table in table.compactMap { now - $0.value >= age ? $0.key : nil } }
+    func hold(_ id: String) -> Hold {
+        held.withLock { h in
+            h.next += 1
+            h.table[id] = (h.next, .now)
+            return Hold(id: id, claim: h.next)
+        }
+    }
+
+    func drop(_ hold: Hold) {
+        held.withLock { h in if h.table[hold.id]?.claim == hold.claim { h.table[hold.id] = nil } }
+    }
+
+    /// The claims held for at least `age`.
+    func due(olderThan age: Duration, now: ContinuousClock.Instant = .now) -> [Hold] {
+        held.withLock { h in h.table.compactMap { now - $0.value.since >= age ? Hold(id: $0.key, claim: $0.value.claim) : nil } }
+    }
+
+    private func renewed(_ hold: Hold) {
+        held.withLock { h in if h.table[hold.id]?.claim == hold.claim { h.table[hold.id] = (hold.claim, .now) } }
     }
 
     /// Renews until cancelled. `lease` is read at every round (a reload may change it).
@@ -30,14 +50,14 @@ final class LeaseKeeper: Sendable {
         while true {
             let lease = lease()
             do { try await Task.sleep(for: lease / 6) } catch { return }
-            for id in due(olderThan: lease / 3) {
+            for hold in due(olderThan: lease / 3) {
                 do {
-                    try await queue.renewLease(id: id, owner: owner, lease: lease, now: Date())
-                    held.withLock { table in if table[id] != nil { table[id] = .now } }
+                    try await queue.renewLease(id: hold.id, owner: owner, lease: lease, now: Date())
+                    renewed(hold)
                 } catch QueueError.notOwner {
-                    drop(id)   // recorded or given back meanwhile
+                    drop(hold)   // recorded or given back meanwhile
                 } catch {
-                    logger.warning("cannot renew a request's lease; trying again", metadata: ["request_id": "\(id)", "error": "\(error)"])
+                    logger.warning("cannot renew a request's lease; trying again", metadata: ["request_id": "\(hold.id)", "error": "\(error)"])
                 }
             }
         }

@@ -57,8 +57,8 @@ public final class QueueWorkerService: Service, Sendable {
     /// Runs `request` through the pipeline while `leases` keeps its lease, until it is
     /// recorded or given back (the row is then no longer held).
     func processHoldingLease(_ request: ClaimedRequest, gate: IntentGate? = nil) async {
-        leases.hold(request.id)
-        defer { leases.drop(request.id) }
+        let hold = leases.hold(request.id)
+        defer { leases.drop(hold) }
         if request.intentRecorded {
             var lockTaken: (@Sendable () -> Void)?
             if let gate { lockTaken = { gate.arrive() } }

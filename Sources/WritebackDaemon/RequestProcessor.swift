@@ -375,13 +375,13 @@ public struct RequestProcessor: Sendable {
         return .complete(error.outcome, success: nil)
     }
 
-    /// The queue or state store failed: give the row back without counting an attempt.
     /// The account a write goes to, as `recordIntent` guards it: the directory's name and the
     /// entry's normalised DN (two spellings of one user, or two daemons, meet here).
     static func userKey(directory: String, user: DirectoryUser) -> String {
         "\(directory)|\(DirectoryUser.normalize(dn: user.dn))"
     }
 
+    /// The queue or state store failed: give the row back without counting an attempt.
     func storeFailure(_ what: String, _ error: any Error, now: Date) -> Step {
         let message = "\(what): \(error)"
         logger.error("store error; request released", metadata: ["error": "\(message)"])
