@@ -24,14 +24,13 @@ public actor OutboxWriter: ConfirmationNotifier {
     private let directory: OutboxDirectory
     private let journal: OutboxJournal
     private let publisher = FilePublisher(label: "writebackd.outbox.publish")
-    private let templates: OutboxTemplates
     private let templateProblems: [OutboxError]
     private let onWritten: (@Sendable () -> Void)?
     private var recorded: Set<String>?
-    /// `from` and `admin_notify` parsed once: per confirmation they cost 1 % of the daemon's CPU
-    /// in the drain profile. `from` is nil when invalid (every confirmation then fails with it).
-    private let from: MailAddress?
-    private let adminNotify: [MailAddress]
+    /// Built once, with `from` and `admin_notify` parsed once (per confirmation they cost 1 % of
+    /// the daemon's CPU in the drain profile). Nil when `from` is invalid: every confirmation
+    /// then fails with it.
+    private let composer: ConfirmationComposer?
 
     /// `onWritten` is called after a call wrote at least one message (the daemon passes the
     /// deliverer's `wake`, so delivery does not wait for the next poll).
@@ -40,10 +39,13 @@ public actor OutboxWriter: ConfirmationNotifier {
         self.logger = logger
         self.directory = OutboxDirectory(path: config.dir)
         self.journal = OutboxJournal(path: directory.journalPath)
+        let templates: OutboxTemplates
         (templates, templateProblems) = OutboxTemplates.load(overridesIn: config.templatesDir)
         self.onWritten = onWritten
-        self.from = MailAddress(parsing: config.from)
-        self.adminNotify = MailAddress.deduplicated(config.adminNotify).valid
+        self.composer = MailAddress(parsing: config.from).map { from in
+            ConfirmationComposer(from: from, organization: config.organization,
+                                 adminNotify: MailAddress.deduplicated(config.adminNotify).valid, templates: templates)
+        }
     }
 
     /// The usual wiring: wake `deliverer` (if any) after each message written.
@@ -204,7 +206,7 @@ public actor OutboxWriter: ConfirmationNotifier {
     private func plan(_ confirmation: Confirmation, owner: Int) throws(OutboxError) -> Plan {
         let id = confirmation.requestId
         guard Self.isSafeName(id) else { throw .unsafeRequestID(id) }
-        guard let from else { throw .invalidFromAddress(config.from) }
+        guard let composer else { throw .invalidFromAddress(config.from) }
         // `recorded` is only read here; a copy mutated per call would copy the whole set (every
         // request ever confirmed): the drain profile showed that copy growing with N.
         _ = try prepare()
@@ -212,9 +214,6 @@ public actor OutboxWriter: ConfirmationNotifier {
         log[metadataKey: "request_id"] = "\(id)"
         var plan = Plan(logger: log)
         func isDone(_ key: String) -> Bool { recorded?.contains(key) == true || plan.keys.contains(key) }
-        let composer = ConfirmationComposer(
-            from: from, organization: config.organization,
-            adminNotify: adminNotify, templates: templates)
         let (slots, invalid) = composer.compose(confirmation)
         if !invalid.isEmpty {
             log.warning("outbox: mail addresses ignored", metadata: ["addresses": "\(invalid)"])

@@ -167,7 +167,7 @@ public final class SQLiteRequestQueue: RequestQueueStore {
                     UPDATE reset_requests SET intent_recorded = 1, intent_stamp = ?, user_key = ?, updated_at = \(QueueTime.sqlNow)
                     WHERE id = ? AND state = 'in_progress' AND lease_owner = ?
                     """, arguments: [stamp, userKey, id, owner])
-            } catch let error as DatabaseError where error.resultCode == .SQLITE_CONSTRAINT {
+            } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_CONSTRAINT_UNIQUE {
                 throw QueueError.userBusy(id: id)   // reset_requests_user_intent: another row's intent holds the account
             }
             guard db.changesCount == 1 else { throw QueueError.notOwner(id: id) }
